@@ -25,19 +25,22 @@ type Event struct {
 	// channel IDs start at 1, and BOPIS scopes use a literal "*").
 	ChannelID int64
 	// Data is the raw `data` value: an object, an array (price-list records)
-	// or {}.
+	// or {}. It is compact JSON (the bytes as sent, or compacted when they
+	// contain whitespace) and owned by the Event, not shared with the
+	// payload Decode was given.
 	Data json.RawMessage
 	// Hash is BigCommerce's SHA-1 of the event, 40 lowercase hex characters.
 	Hash string
-	// CreatedAt is the event time (`created_at`, Unix seconds); the zero Time
-	// when the payload omits it.
+	// CreatedAt is the event time (`created_at`, Unix seconds), in UTC; the
+	// zero Time when the payload omits it or sends null or 0.
 	CreatedAt time.Time
 	// Spec is the catalog entry for Scope. For a well-formed scope the
 	// catalog does not know, Spec.Entity is EntityUnknown and Spec.Known is
 	// false: such events are recorded, not rejected.
 	Spec ScopeSpec
 	// EntityID is the value of the data field named by Spec.IDField,
-	// rendered as a string (numbers in decimal, strings as sent); "" when the
-	// scope has no entity ID or the field is absent.
+	// rendered as a string (numbers as their JSON literal, strings
+	// unescaped); "" when the scope has no entity ID, the field is absent,
+	// or its value is not a number or string (data is an array, say).
 	EntityID string
 }

@@ -1,0 +1,34 @@
+package bigcommerce_test
+
+import (
+	"testing"
+
+	"bcstream/bigcommerce"
+)
+
+// typicalOrder is a store/order/updated callback as BigCommerce sends it:
+// compact, about 200 bytes, the shape most messages have.
+var typicalOrder = []byte(`{"scope":"store/order/updated","store_id":"1025646","data":{"type":"order","id":70414},"hash":"5c4cb5b1e81dd8b5ad9b4a8a5a6e3e4f1c0e2d7a","created_at":1764950400,"producer":"stores/k2x8v4n1"}`)
+
+func BenchmarkDecode(b *testing.B) {
+	cases := []struct {
+		name    string
+		payload []byte
+	}{
+		{"order", typicalOrder},
+		{"channel_order", []byte(`{"scope":"store/channel/2/order/created","store_id":"1025646","data":{"order_id":74391},"hash":"8f2d0e6c3b1a47f59d8e2c6b0a3f1e4d7c9b2a58","created_at":1764950401,"producer":"stores/k2x8v4n1"}`)},
+		{"transaction", []byte(`{"scope":"store/order/transaction/created","store_id":"1025646","data":{"type":"transaction","order_id":"70419","transaction_id":"553201","transaction_status":"complete","transaction_type":"capture","result":{"code":"00","message":"Approved","type":"success"},"platform_transaction_id":"pt_91c2","provider_transaction_id":"ch_3QX"},"hash":"0b5e2f9a7c4d1e8b3a6f0c2d5e8a1b4c7d0e3f6a","created_at":1764950402,"producer":"stores/k2x8v4n1"}`)},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(tc.payload)))
+			for b.Loop() {
+				ev, err := bigcommerce.Decode(tc.payload)
+				if err != nil || ev.EntityID == "" {
+					b.Fatalf("Decode() = %+v, %v", ev, err)
+				}
+			}
+		})
+	}
+}
