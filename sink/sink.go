@@ -1,6 +1,3 @@
-// Package sink defines where enriched events go: the Record every sink
-// stores (one row of the `events` table), the Sink contract, and the
-// registry that picks sinks by name from SINKS.
 package sink
 
 import (
