@@ -1,0 +1,186 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"bcstream/sink"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// errBatcherClosed is returned to records added after shutdown began.
+var errBatcherClosed = errors.New("batcher closed")
+
+// batch is a group of records written to the sink in one call. Each
+// callback that added a record waits on done and then reads its own
+// outcome with sink.RecordErr(err, index).
+type batch struct {
+	recs  []sink.Record
+	bytes int
+	timer *time.Timer
+	done  chan struct{}
+	err   error // set before done is closed
+	// links are the span contexts of the messages in the batch, so the
+	// batch's write span can link to them.
+	links []trace.SpanContext
+}
+
+// batcher groups records from concurrent callbacks into batches and hands
+// full (or old enough) batches to a fixed set of writer goroutines.
+//
+// Memory is bounded without a queue of its own: a callback blocks in add
+// until its record is in a batch, and then waits for the batch's result,
+// so the records held here never exceed Pub/Sub's outstanding-message
+// limit. When every writer is busy, handing off a full batch blocks the
+// callback that filled it, which holds its flow-control slot: that is the
+// backpressure to Pub/Sub.
+type batcher struct {
+	maxRows  int
+	maxBytes int
+	maxDelay time.Duration
+
+	mu      sync.Mutex
+	current *batch
+	closed  bool
+
+	ready chan *batch // full batches waiting for a writer
+	// sending counts goroutines between detaching a batch and handing it
+	// to a writer; close waits for them before closing ready.
+	sending sync.WaitGroup
+	write   func(ctx context.Context, b *batch)
+	wg      sync.WaitGroup
+}
+
+func newBatcher(maxRows, maxBytes int, maxDelay time.Duration, write func(context.Context, *batch)) *batcher {
+	return &batcher{
+		maxRows:  maxRows,
+		maxBytes: maxBytes,
+		maxDelay: maxDelay,
+		ready:    make(chan *batch),
+		write:    write,
+	}
+}
+
+// start runs n writer goroutines until close. ctx bounds the writes; it
+// must outlive the Receive context so that in-flight batches finish after
+// SIGTERM.
+func (bt *batcher) start(ctx context.Context, n int) {
+	for range n {
+		bt.wg.Go(func() {
+			for b := range bt.ready {
+				bt.write(ctx, b)
+				close(b.done)
+			}
+		})
+	}
+}
+
+// add puts rec into the current batch and returns the batch and the
+// record's index in it. It flushes the batch when it is full.
+func (bt *batcher) add(rec *sink.Record, link trace.SpanContext) (*batch, int, error) {
+	size := rec.Size()
+	bt.mu.Lock()
+	if bt.closed {
+		bt.mu.Unlock()
+		return nil, 0, errBatcherClosed
+	}
+	b := bt.current
+	if b != nil && len(b.recs) > 0 && b.bytes+size > bt.maxBytes {
+		// rec would push the batch past its byte limit: send the batch as it is.
+		bt.detachLocked(b)
+		bt.mu.Unlock()
+		bt.send(b)
+		bt.mu.Lock()
+		if bt.closed {
+			bt.mu.Unlock()
+			return nil, 0, errBatcherClosed
+		}
+		b = bt.current
+	}
+	if b == nil {
+		b = &batch{recs: make([]sink.Record, 0, bt.maxRows), done: make(chan struct{})}
+		bt.current = b
+		b.timer = time.AfterFunc(bt.maxDelay, func() { bt.flushIfCurrent(b) })
+	}
+	idx := len(b.recs)
+	b.recs = append(b.recs, *rec)
+	b.bytes += size
+	if link.IsValid() {
+		b.links = append(b.links, link)
+	}
+	full := len(b.recs) >= bt.maxRows || b.bytes >= bt.maxBytes
+	if full {
+		bt.detachLocked(b)
+	}
+	bt.mu.Unlock()
+	if full {
+		bt.send(b)
+	}
+	return b, idx, nil
+}
+
+// detachLocked makes b no longer current. Callers hold bt.mu and then
+// call send(b) after unlocking.
+func (bt *batcher) detachLocked(b *batch) {
+	bt.current = nil
+	b.timer.Stop()
+	bt.sending.Add(1)
+}
+
+// send hands a detached batch to a writer, blocking while all are busy.
+func (bt *batcher) send(b *batch) {
+	bt.ready <- b
+	bt.sending.Done()
+}
+
+// flushIfCurrent sends b if it is still the batch being filled: its
+// max delay has passed.
+func (bt *batcher) flushIfCurrent(b *batch) {
+	bt.mu.Lock()
+	if bt.current != b {
+		bt.mu.Unlock()
+		return
+	}
+	bt.current = nil
+	bt.sending.Add(1)
+	bt.mu.Unlock()
+	bt.send(b)
+}
+
+// close stops accepting records, sends the partial batch, and waits until
+// the writers have finished every batch or ctx is done.
+func (bt *batcher) close(ctx context.Context) error {
+	bt.mu.Lock()
+	if bt.closed {
+		bt.mu.Unlock()
+		return nil
+	}
+	bt.closed = true
+	b := bt.current
+	if b != nil {
+		bt.detachLocked(b)
+	}
+	bt.mu.Unlock()
+
+	// Senders blocked on bt.ready finish before it is closed: each holds
+	// a batch that must be written.
+	finished := make(chan struct{})
+	go func() {
+		if b != nil {
+			bt.send(b)
+		}
+		bt.sending.Wait()
+		close(bt.ready)
+		bt.wg.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,178 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func keyN(n int) eventKey {
+	var k eventKey
+	k[0], k[1], k[2], k[3] = byte(n), byte(n>>8), byte(n>>16), byte(n>>24)
+	k[15] = 1
+	return k
+}
+
+func TestDeduperCommitMakesDuplicate(t *testing.T) {
+	t.Parallel()
+	d := newDeduper(time.Hour, 1000)
+	ctx := t.Context()
+	c, res, err := d.reserve(ctx, keyN(1))
+	if err != nil || res != reserved {
+		t.Fatalf("first reserve = %v, %v; want reserved", res, err)
+	}
+	d.commit(keyN(1), c)
+	if _, res, _ := d.reserve(ctx, keyN(1)); res != duplicate {
+		t.Fatalf("reserve after commit = %v, want duplicate", res)
+	}
+	if _, res, _ := d.reserve(ctx, keyN(2)); res != reserved {
+		t.Fatalf("reserve of another key = %v, want reserved", res)
+	}
+}
+
+func TestDeduperReleaseForgetsClaim(t *testing.T) {
+	t.Parallel()
+	d := newDeduper(time.Hour, 1000)
+	c, _, _ := d.reserve(t.Context(), keyN(1))
+	d.release(keyN(1), c)
+	c2, res, err := d.reserve(t.Context(), keyN(1))
+	if err != nil || res != reserved {
+		t.Fatalf("reserve after release = %v, %v; want reserved (a failed write must not hide the redelivery)", res, err)
+	}
+	d.release(keyN(1), c2)
+	if n := d.size(); n != 0 {
+		t.Fatalf("size = %d, want 0: nothing was written", n)
+	}
+}
+
+// A second delivery of an in-flight event waits for the first: if the
+// first is written the second is a duplicate; if it fails the second
+// takes over.
+func TestDeduperConcurrentDeliveriesCollapse(t *testing.T) {
+	t.Parallel()
+	for _, firstWrites := range []bool{true, false} {
+		d := newDeduper(time.Hour, 1000)
+		c, _, _ := d.reserve(t.Context(), keyN(7))
+		got := make(chan reservation, 1)
+		go func() {
+			c2, res, err := d.reserve(t.Context(), keyN(7))
+			if err != nil {
+				t.Error(err)
+			}
+			if res == reserved {
+				d.release(keyN(7), c2)
+			}
+			got <- res
+		}()
+		select {
+		case res := <-got:
+			t.Fatalf("second reserve returned %v while the first was in flight", res)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if firstWrites {
+			d.commit(keyN(7), c)
+		} else {
+			d.release(keyN(7), c)
+		}
+		want := reserved
+		if firstWrites {
+			want = duplicate
+		}
+		if res := <-got; res != want {
+			t.Errorf("firstWrites=%v: second reserve = %v, want %v", firstWrites, res, want)
+		}
+	}
+}
+
+func TestDeduperWaitHonoursContext(t *testing.T) {
+	t.Parallel()
+	d := newDeduper(time.Hour, 1000)
+	d.reserve(t.Context(), keyN(3))
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	if _, _, err := d.reserve(ctx, keyN(3)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("reserve while in flight with expiring ctx: err = %v, want DeadlineExceeded", err)
+	}
+}
+
+func TestDeduperTTL(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_700_000_000, 0)
+	d := newDeduper(time.Minute, 1000)
+	d.now = func() time.Time { return now }
+	c, _, _ := d.reserve(t.Context(), keyN(1))
+	d.commit(keyN(1), c)
+	now = now.Add(59 * time.Second)
+	if _, res, _ := d.reserve(t.Context(), keyN(1)); res != duplicate {
+		t.Fatalf("within TTL: %v, want duplicate", res)
+	}
+	now = now.Add(2 * time.Second)
+	c, res, _ := d.reserve(t.Context(), keyN(1))
+	if res != reserved {
+		t.Fatalf("after TTL: %v, want reserved", res)
+	}
+	d.commit(keyN(1), c) // re-written after expiry: remembered again
+	if _, res, _ := d.reserve(t.Context(), keyN(1)); res != duplicate {
+		t.Fatalf("after re-commit: %v, want duplicate", res)
+	}
+}
+
+func TestDeduperBoundedMemory(t *testing.T) {
+	t.Parallel()
+	const maxEntries = 64 * 100
+	d := newDeduper(time.Hour, maxEntries)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 50_000 {
+				k := keyN(w*1_000_000 + i)
+				c, res, err := d.reserve(t.Context(), k)
+				if err != nil || res != reserved {
+					t.Errorf("reserve %d: %v %v", i, res, err)
+					return
+				}
+				d.commit(k, c)
+			}
+		})
+	}
+	wg.Wait()
+	if n := d.size(); n > maxEntries {
+		t.Fatalf("size = %d, want <= %d", n, maxEntries)
+	}
+	for i := range d.shards {
+		if l := len(d.shards[i].fifo); l > 2*(maxEntries/dedupeShards)+1100 {
+			t.Fatalf("shard %d fifo len %d: compaction is not bounding it", i, l)
+		}
+	}
+	// The oldest keys were evicted; the newest is remembered.
+	if c, res, _ := d.reserve(t.Context(), keyN(0)); res != reserved {
+		t.Fatalf("oldest key still remembered past the bound")
+	} else {
+		d.release(keyN(0), c)
+	}
+	c, _, _ := d.reserve(t.Context(), keyN(99_999_999))
+	d.commit(keyN(99_999_999), c)
+	if _, res, _ := d.reserve(t.Context(), keyN(99_999_999)); res != duplicate {
+		t.Fatalf("newest key forgotten")
+	}
+}
+
+func BenchmarkDedupe(b *testing.B) {
+	d := newDeduper(time.Hour, 200_000)
+	ctx := context.Background()
+	b.ReportAllocs()
+	var next atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := int(next.Add(1))
+			k := keyN(i)
+			c, res, _ := d.reserve(ctx, k)
+			if res == reserved {
+				d.commit(k, c)
+			}
+		}
+	})
+}

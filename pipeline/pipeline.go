@@ -1,0 +1,452 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"bcstream/bigcommerce"
+	"bcstream/sink"
+)
+
+// tracerName is the instrumentation scope of the pipeline's spans.
+const tracerName = "bcstream/pipeline"
+
+// Deps are the pipeline's collaborators. Client and Sink are required.
+type Deps struct {
+	// Client is the Pub/Sub client; with tracing on it should be created
+	// with ClientConfig.EnableOpenTelemetryTracing so stage spans nest
+	// under the library's per-message span.
+	Client *pubsub.Client
+	// Sink receives the batches; the pipeline does not close it.
+	Sink sink.Sink
+	// Enricher defaults to PassThrough.
+	Enricher Enricher
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// TracerProvider, when set, turns on stage and batch spans.
+	TracerProvider trace.TracerProvider
+	// MeterProvider defaults to a no-op provider.
+	MeterProvider metric.MeterProvider
+	// WorkerVersion is stored in every record.
+	WorkerVersion string
+}
+
+// Pipeline pulls webhook events from a subscription and writes them to a
+// sink. See the package documentation for the guarantees.
+type Pipeline struct {
+	cfg      Config
+	client   *pubsub.Client
+	sink     sink.Sink
+	enricher Enricher
+	logger   *slog.Logger
+	tracer   trace.Tracer
+	tracing  bool
+	metrics  *metrics
+	version  string
+
+	subscriptionName string // full resource name
+	dlqName          string // full resource name
+	dlq              *pubsub.Publisher
+	dedupe           *deduper
+	batcher          *batcher
+
+	// life bounds work that must outlive the Receive context: writes and
+	// waits of in-flight messages during a graceful shutdown. It is
+	// cancelled only when the drain budget is spent.
+	life context.Context
+
+	lastActivity  atomic.Int64 // Unix nanoseconds of the last message received
+	unknownScopes sync.Map     // scopes already logged as unknown
+	unknownLogged atomic.Int32
+	running       atomic.Bool
+}
+
+// New wires a pipeline. It validates cfg and deps and starts nothing; Run
+// does the work.
+func New(cfg Config, deps Deps) (*Pipeline, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("pipeline config: %w", err)
+	}
+	if deps.Client == nil {
+		return nil, errors.New("pipeline: a Pub/Sub client is required")
+	}
+	if deps.Sink == nil {
+		return nil, errors.New("pipeline: a sink is required")
+	}
+	p := &Pipeline{
+		cfg:      cfg,
+		client:   deps.Client,
+		sink:     deps.Sink,
+		enricher: deps.Enricher,
+		logger:   deps.Logger,
+		version:  deps.WorkerVersion,
+		dedupe:   newDeduper(cfg.DedupeTTL, cfg.DedupeMaxEntries),
+	}
+	if p.enricher == nil {
+		p.enricher = PassThrough{}
+	}
+	if p.logger == nil {
+		p.logger = slog.Default()
+	}
+	tp := deps.TracerProvider
+	p.tracing = tp != nil
+	if tp == nil {
+		tp = tracenoop.NewTracerProvider()
+	}
+	p.tracer = tp.Tracer(tracerName)
+	mp := deps.MeterProvider
+	if mp == nil {
+		mp = noop.NewMeterProvider()
+	}
+	m, err := newMetrics(mp)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline metrics: %w", err)
+	}
+	p.metrics = m
+	project := deps.Client.Project()
+	p.subscriptionName = fullName(project, "subscriptions", cfg.Subscription)
+	p.dlqName = fullName(project, "topics", cfg.DeadLetterTopic)
+	p.batcher = newBatcher(cfg.BatchMaxRows, cfg.BatchMaxBytes, cfg.BatchMaxDelay, p.writeBatch)
+	return p, nil
+}
+
+// fullName expands an ID to projects/{project}/{kind}/{id}; full names
+// pass through.
+func fullName(project, kind, nameOrID string) string {
+	if strings.HasPrefix(nameOrID, "projects/") {
+		return nameOrID
+	}
+	return "projects/" + project + "/" + kind + "/" + nameOrID
+}
+
+// Stats returns a snapshot of the pipeline's counters.
+func (p *Pipeline) Stats() Stats { return p.metrics.snapshot() }
+
+// Running reports whether Run is pulling messages (for readiness probes).
+func (p *Pipeline) Running() bool { return p.running.Load() }
+
+// CheckResources fails, naming the resource, when the subscription or the
+// dead-letter topic does not exist or cannot be read. Run calls it first,
+// so a typo in the configuration stops the worker at once instead of
+// leaving it idle.
+func (p *Pipeline) CheckResources(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	sub, err := p.client.SubscriptionAdminClient.GetSubscription(ctx, &pubsubpb.GetSubscriptionRequest{Subscription: p.subscriptionName})
+	if err != nil {
+		return fmt.Errorf("subscription %s (PUBSUB_SUBSCRIPTION): %w", p.subscriptionName, err)
+	}
+	if _, err := p.client.TopicAdminClient.GetTopic(ctx, &pubsubpb.GetTopicRequest{Topic: p.dlqName}); err != nil {
+		return fmt.Errorf("dead-letter topic %s (PUBSUB_DEAD_LETTER_TOPIC): %w", p.dlqName, err)
+	}
+	if sub.GetDeadLetterPolicy() == nil {
+		p.logger.WarnContext(ctx, "subscription has no dead-letter policy: a message that keeps failing transiently is redelivered forever, and delivery attempts are not counted",
+			"subscription", p.subscriptionName)
+	}
+	return nil
+}
+
+// Run receives messages until ctx is done (or, with EXIT_WHEN_IDLE, until
+// the subscription is idle), then shuts down gracefully within
+// DrainTimeout: it stops pulling, lets in-flight messages finish and be
+// acked, and writes the last partial batch. Messages still unfinished when
+// the budget is spent are not acked; Pub/Sub redelivers them.
+//
+// Run returns nil after a graceful stop, and an error when the resources
+// are missing or Pub/Sub fails permanently.
+func (p *Pipeline) Run(ctx context.Context) error {
+	if err := p.CheckResources(ctx); err != nil {
+		return err
+	}
+
+	life, hardStop := context.WithCancel(context.WithoutCancel(ctx))
+	defer hardStop()
+	p.life = life
+
+	p.dlq = p.client.Publisher(p.dlqName)
+	defer p.dlq.Stop()
+
+	p.batcher.start(life, p.cfg.SinkConcurrency)
+
+	recvCtx, stopReceiving := context.WithCancel(ctx)
+	defer stopReceiving()
+	if p.cfg.ExitWhenIdle > 0 {
+		go p.exitWhenIdle(recvCtx, stopReceiving)
+	}
+
+	// The drain budget starts when receiving stops (SIGTERM or idle).
+	// When it is spent, hardStop cancels the life context: callbacks still
+	// waiting for a write give up and nack, so Receive can return in time.
+	// The budget is ours rather than ShutdownOptions.Timeout because a
+	// timed shutdown makes Receive return before the final acks are sent
+	// (pubsub v2.8.1 stops its iterators asynchronously), and acks lost at
+	// shutdown mean needless redeliveries.
+	var drainDeadline atomic.Int64
+	stopWatch := context.AfterFunc(recvCtx, func() {
+		drainDeadline.Store(time.Now().Add(p.cfg.DrainTimeout).UnixNano())
+		time.AfterFunc(p.cfg.DrainTimeout, hardStop)
+	})
+	defer stopWatch()
+
+	sub := p.client.Subscriber(p.subscriptionName)
+	sub.ReceiveSettings.NumGoroutines = p.cfg.Streams
+	sub.ReceiveSettings.MaxOutstandingMessages = p.cfg.MaxOutstandingMessages
+	sub.ReceiveSettings.MaxOutstandingBytes = p.cfg.MaxOutstandingBytes
+	sub.ReceiveSettings.EnablePerStreamFlowControl = p.cfg.PerStreamFlowControl
+	sub.ReceiveSettings.MaxDurationPerAckExtension = p.cfg.MaxAckExtensionPeriod
+	sub.ReceiveSettings.ShutdownOptions = &pubsub.ShutdownOptions{
+		Behavior: pubsub.ShutdownBehaviorWaitForProcessing,
+		Timeout:  -1, // bounded by hardStop instead; see above
+	}
+
+	p.logger.InfoContext(ctx, "receiving", "subscription", p.subscriptionName, "streams", p.cfg.Streams,
+		"max_outstanding_messages", p.cfg.MaxOutstandingMessages)
+	p.lastActivity.Store(time.Now().UnixNano())
+	p.running.Store(true)
+	recvErr := sub.Receive(recvCtx, p.handle)
+	p.running.Store(false)
+	if recvErr != nil {
+		recvErr = fmt.Errorf("receive from %s: %w", p.subscriptionName, recvErr)
+	}
+
+	// Every callback has returned and its ack or nack was sent. Batches
+	// can only be left over after a Receive error; write them within the
+	// budget.
+	deadline := time.Now().Add(p.cfg.DrainTimeout)
+	if d := drainDeadline.Load(); d != 0 {
+		deadline = time.Unix(0, d)
+	}
+	drainCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancel()
+	if err := p.batcher.close(drainCtx); err != nil {
+		p.logger.WarnContext(ctx, "drain budget spent with batches unwritten; their messages were not acked and will be redelivered",
+			"drain_timeout", p.cfg.DrainTimeout)
+	}
+	return recvErr
+}
+
+// exitWhenIdle stops receiving once no message has arrived for
+// ExitWhenIdle.
+func (p *Pipeline) exitWhenIdle(ctx context.Context, stop context.CancelFunc) {
+	t := time.NewTicker(max(p.cfg.ExitWhenIdle/4, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if now.Sub(time.Unix(0, p.lastActivity.Load())) >= p.cfg.ExitWhenIdle {
+				p.logger.InfoContext(ctx, "subscription idle; stopping", "exit_when_idle", p.cfg.ExitWhenIdle)
+				stop()
+				return
+			}
+		}
+	}
+}
+
+// workContext carries the callback's values (its trace span) but takes
+// cancellation from the pipeline's life context: Pub/Sub cancels the
+// callback context as soon as shutdown begins, yet an in-flight message
+// must still be written and acked.
+type workContext struct {
+	context.Context                 // life: Done, Err, Deadline
+	values          context.Context // the callback context: Value
+}
+
+func (c workContext) Value(key any) any { return c.values.Value(key) }
+
+// handle is the Receive callback: process the message, then settle it.
+func (p *Pipeline) handle(cbCtx context.Context, m *pubsub.Message) {
+	now := time.Now()
+	p.lastActivity.Store(now.UnixNano())
+	ctx := context.Context(workContext{Context: p.life, values: cbCtx})
+	o := p.process(ctx, m, now)
+	if p.tracing {
+		span := trace.SpanFromContext(cbCtx)
+		span.SetAttributes(outcomeAttr(o))
+		if o.fate == fatePoison {
+			span.SetAttributes(reasonAttr(o.reason))
+		}
+	}
+	p.settle(ctx, m, o)
+}
+
+// process decodes, dedupes, enriches and writes one message. It returns
+// the message's outcome; it never acks or nacks (settle does).
+func (p *Pipeline) process(ctx context.Context, m *pubsub.Message, now time.Time) outcome {
+	p.metrics.receivedOne(ctx, now)
+
+	ev, err := p.decode(ctx, m.Data)
+	if err != nil {
+		return classify(err)
+	}
+	if p.tracing {
+		trace.SpanFromContext(ctx).SetAttributes(eventAttrs(&ev)...)
+	}
+	if !ev.Spec.Known {
+		p.metrics.unknownScope(ctx)
+		p.noteUnknownScope(ctx, ev.Scope)
+	}
+	if !ev.CreatedAt.IsZero() {
+		p.metrics.lag(ctx, now.Sub(ev.CreatedAt))
+	}
+
+	key := keyOf(&ev)
+	c, res, err := p.reserve(ctx, key)
+	if err != nil {
+		return outcome{fate: fateRetry, err: fmt.Errorf("wait for a concurrent delivery of the same event: %w", err)}
+	}
+	if res == duplicate {
+		return outcome{fate: fateDuplicate}
+	}
+	o := p.write(ctx, m, &ev, key, now)
+	if o.fate == fateWritten {
+		p.dedupe.commit(key, c)
+	} else {
+		p.dedupe.release(key, c)
+	}
+	return o
+}
+
+func (p *Pipeline) decode(ctx context.Context, data []byte) (bigcommerce.Event, error) {
+	if !p.tracing {
+		return bigcommerce.Decode(data)
+	}
+	_, span := p.tracer.Start(ctx, "decode")
+	defer span.End()
+	ev, err := bigcommerce.Decode(data)
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codesError, "decode failed")
+	}
+	return ev, err
+}
+
+func (p *Pipeline) reserve(ctx context.Context, key eventKey) (*claim, reservation, error) {
+	if !p.tracing {
+		return p.dedupe.reserve(ctx, key)
+	}
+	ctx, span := p.tracer.Start(ctx, "dedupe")
+	defer span.End()
+	c, res, err := p.dedupe.reserve(ctx, key)
+	span.SetAttributes(dedupeHitAttr(res == duplicate))
+	return c, res, err
+}
+
+// write enriches the event, adds its record to a batch and waits for the
+// batch's result.
+func (p *Pipeline) write(ctx context.Context, m *pubsub.Message, ev *bigcommerce.Event, key eventKey, now time.Time) outcome {
+	rec := sink.Record{
+		EventID:        key.EventID(),
+		StoreHash:      ev.StoreHash,
+		StoreID:        ev.StoreID,
+		Scope:          ev.Scope,
+		EntityType:     ev.Spec.Entity,
+		EntityID:       ev.EntityID,
+		ChannelID:      ev.ChannelID,
+		EventHash:      ev.Hash,
+		EventCreatedAt: ev.CreatedAt,
+		PublishedAt:    m.PublishTime,
+		ReceivedAt:     now,
+		MessageID:      m.ID,
+		Payload:        ev.Data,
+		WorkerVersion:  p.version,
+	}
+	if m.DeliveryAttempt != nil {
+		rec.DeliveryAttempt = *m.DeliveryAttempt
+	}
+	if err := p.enrich(ctx, ev, &rec); err != nil {
+		return classify(err)
+	}
+
+	var link trace.SpanContext
+	var waitSpan trace.Span
+	if p.tracing {
+		link = trace.SpanContextFromContext(ctx)
+		ctx, waitSpan = p.tracer.Start(ctx, "sink.wait")
+		defer waitSpan.End()
+	}
+	b, idx, err := p.batcher.add(&rec, link)
+	if err != nil {
+		return outcome{fate: fateRetry, err: err}
+	}
+	select {
+	case <-b.done:
+	case <-ctx.Done():
+		return outcome{fate: fateRetry, err: fmt.Errorf("shutdown before the batch was written: %w", ctx.Err())}
+	}
+	if err := sink.RecordErr(b.err, idx); err != nil {
+		if errors.Is(err, sink.ErrRejected) {
+			return outcome{fate: fatePoison, reason: "sink_rejected", err: err}
+		}
+		return outcome{fate: fateRetry, err: err}
+	}
+	p.metrics.writtenOne()
+	return outcome{fate: fateWritten}
+}
+
+func (p *Pipeline) enrich(ctx context.Context, ev *bigcommerce.Event, rec *sink.Record) error {
+	if !p.tracing {
+		return p.enricher.Enrich(ctx, ev, rec)
+	}
+	ctx, span := p.tracer.Start(ctx, "enrich")
+	defer span.End()
+	err := p.enricher.Enrich(ctx, ev, rec)
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codesError, "enrich failed")
+	}
+	span.SetAttributes(enrichmentAttr(rec.Enrichment))
+	return err
+}
+
+// writeBatch writes one batch to the sink; the batcher's writer
+// goroutines call it and then wake the batch's callbacks.
+func (p *Pipeline) writeBatch(ctx context.Context, b *batch) {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.SinkWriteTimeout)
+	defer cancel()
+	var span trace.Span
+	if p.tracing {
+		ctx, span = p.tracer.Start(ctx, "sink.write", trace.WithLinks(linksOf(b.links)...),
+			trace.WithAttributes(batchSizeAttr(len(b.recs))))
+		defer span.End()
+	}
+	start := time.Now()
+	b.err = p.sink.Write(ctx, b.recs)
+	p.metrics.batch(ctx, len(b.recs), time.Since(start))
+	if b.err != nil {
+		p.logger.WarnContext(ctx, "sink write failed; its messages will be nacked or dead-lettered",
+			"records", len(b.recs), "error", b.err)
+		if span != nil {
+			span.RecordError(b.err)
+			span.SetStatus(codesError, "sink write failed")
+		}
+	}
+}
+
+// maxUnknownScopesLogged caps the unknown-scope log lines: scopes come
+// from untrusted payloads.
+const maxUnknownScopesLogged = 1000
+
+func (p *Pipeline) noteUnknownScope(ctx context.Context, scope string) {
+	if p.unknownLogged.Load() >= maxUnknownScopesLogged {
+		return
+	}
+	if _, seen := p.unknownScopes.LoadOrStore(scope, struct{}{}); !seen {
+		p.unknownLogged.Add(1)
+		p.logger.InfoContext(ctx, "scope not in the catalog; recording with entity type unknown", "scope", scope)
+	}
+}
