@@ -40,7 +40,8 @@ type Deps struct {
 	TracerProvider trace.TracerProvider
 	// MeterProvider defaults to a no-op provider.
 	MeterProvider metric.MeterProvider
-	// WorkerVersion is stored in every record.
+	// WorkerVersion is stored in every record; "unknown" when empty (the
+	// column is required).
 	WorkerVersion string
 }
 
@@ -97,6 +98,9 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 	}
 	if p.enricher == nil {
 		p.enricher = PassThrough{}
+	}
+	if p.version == "" {
+		p.version = "unknown"
 	}
 	if p.logger == nil {
 		p.logger = slog.Default()
