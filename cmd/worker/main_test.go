@@ -62,7 +62,15 @@ type stack struct {
 	dbPath string
 }
 
-func newStack(t *testing.T) *stack {
+func newStack(t *testing.T) *stack { return newStackOpts(t, false) }
+
+// newStackOpts with noDLQ leaves the subscription without a dead-letter
+// policy. The crash test needs that: after a SIGKILL, emulator 0.8.20 keeps
+// counting delivery attempts for the messages stranded on the dead
+// client's streams and, at the policy's limit, drops them without
+// publishing them to the dead-letter topic (seen here: 247 of 27k events
+// vanished with the policy, none without). Real Pub/Sub forwards them.
+func newStackOpts(t *testing.T, noDLQ bool) *stack {
 	t.Helper()
 	emu := pubsubtest.StartOrSkipShort(t)
 	client := pubsubtest.NewClient(t, emu.Host, project)
@@ -70,6 +78,9 @@ func newStack(t *testing.T) *stack {
 	top.MinBackoff, top.MaxBackoff = time.Second, 2*time.Second
 	// A short ack deadline brings a killed worker's leased messages back soon.
 	top.AckDeadline = 10 * time.Second
+	if noDLQ {
+		top.MaxDeliveryAttempts = 0
+	}
 	if err := registrar.EnsureTopology(t.Context(), client, top); err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +300,7 @@ func TestIntegration_TenThousandEventsExactlyOnce(t *testing.T) {
 // once not at all (SIGKILL), and restarted each time. Nothing may be lost
 // and no event may be stored twice.
 func TestIntegration_CrashAndRestart(t *testing.T) {
-	s := newStack(t)
+	s := newStackOpts(t, true)
 	b := s.publish(t, 30_000, 0.10, 0, 7)
 
 	waitRows := func(min int, cmd *exec.Cmd, out *bytes.Buffer) {
