@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"bcstream/sink"
+	"bcstream/sink/jsonl"
 )
 
 // recordingWriter is the batcher's write function in tests: it records
@@ -269,6 +271,44 @@ func BenchmarkBatcher(b *testing.B) {
 		for pb.Next() {
 			bb, _, _ := bt.add(r, trace.SpanContext{})
 			<-bb.done
+		}
+	})
+	bt.close(context.Background())
+}
+
+// BenchmarkBatchAndSink measures a record's way from a callback through
+// the batcher into the jsonl sink (writing to /dev/null), with 128
+// concurrent callbacks as under load.
+func BenchmarkBatchAndSink(b *testing.B) {
+	s, err := jsonl.Open(jsonl.Config{Path: os.DevNull})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	write := func(ctx context.Context, bt *batch) { bt.err = s.Write(ctx, bt.recs) }
+	bt := newBatcher(100, 4<<20, 5*time.Millisecond, write)
+	bt.start(context.Background(), 2)
+	now := time.Now()
+	r := &sink.Record{
+		EventID: "0123456789abcdef0123456789abcdef", StoreHash: "k2x8v4n1", StoreID: "1025646",
+		Scope: "store/order/updated", EntityType: "order", EntityID: "4211", EventHash: "9e107d9d372bb6826bd81d3542a419d6a1b2c3d4",
+		EventCreatedAt: now, PublishedAt: now, ReceivedAt: now, MessageID: "17343418371823", DeliveryAttempt: 1,
+		Payload: []byte(`{"type":"order","id":4211}`), Enrichment: sink.EnrichmentSkipped, WorkerVersion: "bench",
+	}
+	b.ReportAllocs()
+	b.SetParallelism(64)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			bb, idx, err := bt.add(r, trace.SpanContext{})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			<-bb.done
+			if err := sink.RecordErr(bb.err, idx); err != nil {
+				b.Error(err)
+				return
+			}
 		}
 	})
 	bt.close(context.Background())

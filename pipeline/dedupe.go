@@ -34,13 +34,20 @@ type deduper struct {
 }
 
 type dedupeShard struct {
-	mu       sync.Mutex
-	seen     map[eventKey]int64 // expiry, Unix nanoseconds
-	inflight map[eventKey]*claim
+	mu sync.Mutex
+	// keys holds both states of a key in one map, so the hot path does one
+	// lookup: a written key has its expiry (Unix nanoseconds) and a nil
+	// claim; a key being processed has a claim.
+	keys map[eventKey]dedupeEntry
 	// fifo holds seen keys in commit order. The TTL is the same for every
 	// key, so this is also expiry order: eviction pops from the front.
 	fifo []fifoEntry
 	head int
+}
+
+type dedupeEntry struct {
+	expiry int64
+	claim  *claim
 }
 
 type fifoEntry struct {
@@ -68,8 +75,7 @@ const (
 func newDeduper(ttl time.Duration, maxEntries int) *deduper {
 	d := &deduper{ttl: ttl, maxEntries: max(1, maxEntries/dedupeShards), now: time.Now}
 	for i := range d.shards {
-		d.shards[i].seen = make(map[eventKey]int64)
-		d.shards[i].inflight = make(map[eventKey]*claim)
+		d.shards[i].keys = make(map[eventKey]dedupeEntry)
 	}
 	return d
 }
@@ -85,15 +91,17 @@ func (d *deduper) reserve(ctx context.Context, k eventKey) (*claim, reservation,
 	s := d.shard(k)
 	for {
 		s.mu.Lock()
-		now := d.now().UnixNano()
-		if exp, ok := s.seen[k]; ok && exp > now {
+		e, ok := s.keys[k]
+		if ok && e.claim == nil && e.expiry > d.now().UnixNano() {
 			s.mu.Unlock()
 			return nil, duplicate, nil
 		}
-		c, busy := s.inflight[k]
-		if !busy {
+		c := e.claim
+		if c == nil {
+			// New, or written so long ago that it expired: claim it. An
+			// expired entry's fifo record no longer matches (see evict).
 			c = &claim{}
-			s.inflight[k] = c
+			s.keys[k] = dedupeEntry{claim: c}
 			s.mu.Unlock()
 			return c, reserved, nil
 		}
@@ -122,8 +130,7 @@ func (d *deduper) commit(k eventKey, c *claim) {
 	defer s.mu.Unlock()
 	now := d.now().UnixNano()
 	exp := now + int64(d.ttl)
-	delete(s.inflight, k)
-	s.seen[k] = exp
+	s.keys[k] = dedupeEntry{expiry: exp}
 	s.fifo = append(s.fifo, fifoEntry{key: k, expiry: exp})
 	s.evict(now, d.maxEntries)
 	c.written = true
@@ -137,7 +144,7 @@ func (d *deduper) release(k eventKey, c *claim) {
 	s := d.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.inflight, k)
+	delete(s.keys, k)
 	if c.done != nil {
 		close(c.done)
 	}
@@ -151,10 +158,10 @@ func (s *dedupeShard) evict(now int64, maxEntries int) {
 		if e.expiry > now && len(s.fifo)-s.head <= maxEntries {
 			break
 		}
-		// Delete only if the map still holds this entry's expiry: the key
-		// may have expired and been written again since.
-		if s.seen[e.key] == e.expiry {
-			delete(s.seen, e.key)
+		// Delete only if the map still holds this entry: the key may
+		// have expired and been claimed or written again since.
+		if cur, ok := s.keys[e.key]; ok && cur.claim == nil && cur.expiry == e.expiry {
+			delete(s.keys, e.key)
 		}
 		s.head++
 	}
@@ -173,7 +180,11 @@ func (d *deduper) size() int {
 	for i := range d.shards {
 		s := &d.shards[i]
 		s.mu.Lock()
-		n += len(s.seen)
+		for _, e := range s.keys {
+			if e.claim == nil {
+				n++
+			}
+		}
 		s.mu.Unlock()
 	}
 	return n

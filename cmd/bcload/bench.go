@@ -161,13 +161,23 @@ func publishBacklog(ctx context.Context, client *pubsub.Client, topic string, o 
 	return len(sent), nil
 }
 
-func rusage(cmd *exec.Cmd) (time.Duration, int64) {
+// cpuTime is the child's user plus system CPU time, from wait4.
+func cpuTime(cmd *exec.Cmd) time.Duration {
 	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	if !ok {
-		return 0, 0
+		return 0
 	}
-	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return cpu, ru.Maxrss * 1024 // Linux reports KiB
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// runMeasured runs cmd to completion, following its peak RSS.
+func runMeasured(cmd *exec.Cmd) (rss int64, err error) {
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	stop := peakRSS(cmd.Process.Pid)
+	err = cmd.Wait()
+	return stop(), err
 }
 
 func runDrain(ctx context.Context, o options, sub string) (run, error) {
@@ -179,15 +189,15 @@ func runDrain(ctx context.Context, o options, sub string) (run, error) {
 		"-n", strconv.Itoa(o.events), "-streams", strconv.Itoa(o.streams), "-outstanding", strconv.Itoa(o.outstanding))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, os.Stderr
-	if err := cmd.Run(); err != nil {
+	rss, err := runMeasured(cmd)
+	if err != nil {
 		return run{}, fmt.Errorf("drain consumer: %w", err)
 	}
 	var res drainResult
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		return run{}, fmt.Errorf("drain output %q: %w", out.String(), err)
 	}
-	cpu, rss := rusage(cmd)
-	return run{name: "bare consumer", messages: res.Count, seconds: res.Last.Sub(res.First).Seconds(), cpu: cpu, maxRSS: rss}, nil
+	return run{name: "bare consumer", messages: res.Count, seconds: res.Last.Sub(res.First).Seconds(), cpu: cpuTime(cmd), maxRSS: rss}, nil
 }
 
 // workerSummary is the worker's final "worker stopped" log line.
@@ -217,7 +227,8 @@ func runWorker(ctx context.Context, o options, bin, tmp string, top registrar.To
 	)
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
+	rss, err := runMeasured(cmd)
+	if err != nil {
 		return run{}, fmt.Errorf("worker: %w\n%s", err, stdout.String())
 	}
 	var sum workerSummary
@@ -243,8 +254,7 @@ func runWorker(ctx context.Context, o options, bin, tmp string, top registrar.To
 	if lines != unique {
 		return run{}, fmt.Errorf("jsonl sink holds %d lines, want %d unique events", lines, unique)
 	}
-	cpu, rss := rusage(cmd)
-	return run{name: "worker (jsonl)", messages: settled, seconds: sum.LastSettled.Sub(sum.FirstReceived).Seconds(), cpu: cpu, maxRSS: rss}, nil
+	return run{name: "worker (jsonl)", messages: settled, seconds: sum.LastSettled.Sub(sum.FirstReceived).Seconds(), cpu: cpuTime(cmd), maxRSS: rss}, nil
 }
 
 func countLines(path string) (int, error) {
