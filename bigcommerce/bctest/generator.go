@@ -1,6 +1,7 @@
 // Package bctest simulates BigCommerce for tests, the local demo and load
-// tests. This file holds the webhook event generator; the store simulator
-// (REST API fake) will join it here.
+// tests: a webhook event generator (this file) and an in-process store
+// simulator serving the REST API with BigCommerce's rate limits, faults and
+// a change generator (store*.go, api*.go, faults.go, changes*.go).
 package bctest
 
 import (
