@@ -32,3 +32,22 @@ func BenchmarkDecode(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecodeFreshGoroutine decodes each payload on a new goroutine,
+// as the Pub/Sub client runs each callback: it includes what growing a
+// fresh goroutine's small stack costs, which a deep or recursive parser
+// pays on every message.
+func BenchmarkDecodeFreshGoroutine(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(typicalOrder)))
+	done := make(chan error)
+	for b.Loop() {
+		go func() {
+			_, err := bigcommerce.Decode(typicalOrder)
+			done <- err
+		}()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+	}
+}

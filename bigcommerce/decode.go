@@ -33,17 +33,10 @@ const maxStoreIDLen = 20
 // producerPrefix starts every producer: "stores/{store_hash}".
 const producerPrefix = "stores/"
 
-// envelope is the callback JSON as BigCommerce sends it. Fields whose JSON
-// type varies or needs checking decode through small Unmarshaler types that
-// record what they saw; Decode turns that into a *DecodeError.
-type envelope struct {
-	Scope     string          `json:"scope"`
-	StoreID   storeIDValue    `json:"store_id"`
-	Producer  string          `json:"producer"`
-	Data      json.RawMessage `json:"data"`
-	Hash      string          `json:"hash"`
-	CreatedAt unixValue       `json:"created_at"`
-}
+// entityIDReserve is how many bytes Decode reserves for Event.EntityID in
+// the allocation that holds the Event's strings: enough for numeric IDs
+// and UUIDs. Longer IDs cost one more allocation.
+const entityIDReserve = 40
 
 // Decode parses and validates one webhook payload: the `data` of a Pub/Sub
 // message that BigCommerce published.
@@ -72,49 +65,90 @@ type envelope struct {
 //     is the value's bytes as sent, or compacted if they contain whitespace,
 //     so it never spans lines.
 //
-// Unknown top-level fields are ignored: BigCommerce may add some. As
-// everywhere in encoding/json, field names match case-insensitively and a
-// repeated field's last value wins.
+// The payload must be valid UTF-8 JSON (what json.Valid accepts, objects
+// and arrays nested at most 10000 deep). Unknown top-level fields are
+// ignored: BigCommerce may add some. As in encoding/json, which Decode used
+// to be built on and still agrees with (decodeReference in the tests pins
+// it), field names match case-insensitively (with Unicode folding: "ſcope"
+// is scope) and a repeated field's last value wins, except that a null
+// scope, producer or hash is skipped (an earlier value stands), and a
+// scope, producer or hash of another JSON type than string is wrong_type
+// even if a later repeat is a string.
+//
+// Decode parses with a single-pass, non-recursive scanner: it costs about a
+// microsecond for a typical payload and does not grow the goroutine stack.
+// A decoded Event shares no memory with b: its strings share one
+// allocation and Data another.
 func Decode(b []byte) (Event, error) {
-	if err := checkPayload(b); err != nil {
-		return Event{}, err
+	// Error paths are in functions of their own, to keep this frame small.
+	if len(b) > MaxPayloadSize {
+		return Event{}, oversizeErr(len(b))
 	}
-	var env envelope
-	if err := json.Unmarshal(b, &env); err != nil {
-		return Event{}, unmarshalErr(err)
+	var env rawEnvelope
+	if res := env.scan(b); res != scanOK {
+		return Event{}, scanErr(b, res)
 	}
-
-	channelID, derr := checkScope(env.Scope)
-	if derr != nil {
-		return Event{}, derr
-	}
-	storeHash, derr := checkProducer(env.Producer)
-	if derr != nil {
-		return Event{}, derr
-	}
-	storeID, derr := env.StoreID.value()
-	if derr != nil {
-		return Event{}, derr
-	}
-	hash, derr := checkHash(env.Hash)
-	if derr != nil {
-		return Event{}, derr
-	}
-	createdAt, derr := env.CreatedAt.value()
-	if derr != nil {
-		return Event{}, derr
-	}
-	data, derr := checkData(env.Data)
-	if derr != nil {
-		return Event{}, derr
+	if env.typeKey != keyOther {
+		return Event{}, env.typeErr()
 	}
 
-	spec, ok := Lookup(env.Scope)
-	if !ok {
-		spec = unknownSpec(env.Scope)
+	// Copy the strings into one allocation, then validate them in the
+	// order the checks have always run.
+	scopeB, producerB, hashB := env.scope.bytes(b), env.producer.bytes(b), env.hash.bytes(b)
+	storeIDB, storeIDErr := checkStoreID(env.storeID.of(b))
+	var sb strings.Builder
+	sb.Grow(len(scopeB) + len(producerB) + len(storeIDB) + len(hashB) + entityIDReserve)
+	sb.Write(scopeB)
+	sb.Write(producerB)
+	sb.Write(storeIDB)
+	hashOK := writeHash(&sb, hashB)
+	s := sb.String()
+	n1 := len(scopeB)
+	n2 := n1 + len(producerB)
+	n3 := n2 + len(storeIDB)
+	scope, producer, storeID, hash := s[:n1], s[n1:n2], s[n2:n3], s[n3:]
+
+	channelID, derr := checkScope(scope)
+	if derr != nil {
+		return Event{}, derr
 	}
-	ev := Event{
-		Scope:     env.Scope,
+	storeHash, derr := checkProducer(producer)
+	if derr != nil {
+		return Event{}, derr
+	}
+	if storeIDErr != nil {
+		return Event{}, storeIDErr
+	}
+	if !hashOK {
+		hash, derr = checkHash(hash)
+		if derr != nil {
+			return Event{}, derr
+		}
+	}
+	createdAt, derr := checkCreatedAt(env.createdAt.of(b))
+	if derr != nil {
+		return Event{}, derr
+	}
+	data, derr := checkData(env.data.of(b), env.dataWS)
+	if derr != nil {
+		return Event{}, derr
+	}
+
+	spec, known := Lookup(scope)
+	if !known {
+		spec = unknownSpec(scope)
+	}
+	var entityID string
+	if spec.IDField != "" {
+		if raw, escaped := entityIDValue(data, spec.IDField); escaped {
+			entityID = string(unescape(raw))
+		} else if len(raw) > 0 {
+			sb.Write(raw)
+			entityID = sb.String()[len(s):]
+		}
+	}
+	return Event{
+		Scope:     scope,
 		StoreID:   storeID,
 		StoreHash: storeHash,
 		ChannelID: channelID,
@@ -122,55 +156,75 @@ func Decode(b []byte) (Event, error) {
 		Hash:      hash,
 		CreatedAt: createdAt,
 		Spec:      spec,
-	}
-	if spec.IDField != "" {
-		ev.EntityID = entityID(data, spec.IDField)
-	}
-	return ev, nil
+		EntityID:  entityID,
+	}, nil
 }
 
-// checkPayload rejects what should not reach the JSON parser: oversize and
-// non-UTF-8 payloads, and JSON values other than an object (for which
-// encoding/json would report nothing useful: null decodes to an empty
-// envelope).
-func checkPayload(b []byte) *DecodeError {
-	if len(b) > MaxPayloadSize {
-		return decodeErr(ReasonOversize, "",
-			fmt.Sprintf("payload is %d bytes; the limit is %d (BigCommerce webhooks are a few hundred bytes)", len(b), MaxPayloadSize), nil)
-	}
-	i := skipSpace(b, 0)
-	if i == len(b) {
-		return decodeErr(ReasonInvalidJSON, "", "payload is empty; want a JSON object", nil)
-	}
-	// RFC 8259 JSON is UTF-8. encoding/json would silently replace invalid
-	// bytes in strings, and a sink would later choke on them in data.
-	if !utf8.Valid(b) {
-		return decodeErr(ReasonInvalidJSON, "", "payload is not valid UTF-8", nil)
-	}
-	if b[i] != '{' {
-		if !json.Valid(b) {
-			return decodeErr(ReasonInvalidJSON, "", "payload is not JSON; want a JSON object", nil)
-		}
+// oversizeErr is the error for a payload of n bytes, over MaxPayloadSize.
+func oversizeErr(n int) *DecodeError {
+	return decodeErr(ReasonOversize, "",
+		fmt.Sprintf("payload is %d bytes; the limit is %d (BigCommerce webhooks are a few hundred bytes)", n, MaxPayloadSize), nil)
+}
+
+// scanErr is the error for a payload that scanned as res (not scanOK).
+func scanErr(b []byte, res scanResult) *DecodeError {
+	if res == scanNotObject {
 		return decodeErr(ReasonWrongType, "",
-			fmt.Sprintf("payload is a JSON %s; want an object with scope, store_id, producer, data and hash", jsonKind(b[i])), nil)
+			fmt.Sprintf("payload is a JSON %s; want an object with scope, store_id, producer, data and hash", jsonKind(b[skipSpace(b, 0)])), nil)
 	}
-	return nil
+	return invalidJSON(b)
 }
 
-// unmarshalErr translates a json.Unmarshal error.
-func unmarshalErr(err error) *DecodeError {
+// writeHash writes the hash field's contents to sb: lowercased when they
+// are 40 hex digits, reporting true (checkHash would accept them as
+// written), and as sent otherwise (so that checkHash's error quotes them).
+func writeHash(sb *strings.Builder, hash []byte) bool {
+	var lower [40]byte
+	if len(hash) != len(lower) {
+		sb.Write(hash)
+		return false
+	}
+	for i, c := range hash {
+		switch {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f':
+		case 'A' <= c && c <= 'F':
+			c += 'a' - 'A'
+		default:
+			sb.Write(hash)
+			return false
+		}
+		lower[i] = c
+	}
+	sb.Write(lower[:])
+	return true
+}
+
+// invalidJSON explains why the scanner rejected b. It runs only for
+// payloads that are not JSON, and reports what encoding/json reports, so
+// that the messages (and the *json.SyntaxError in Err) are the ones Decode
+// has always given; checkValid, the part of json.Unmarshal that fails, is
+// not recursive.
+func invalidJSON(b []byte) *DecodeError {
+	i := skipSpace(b, 0)
+	switch {
+	case i == len(b):
+		return decodeErr(ReasonInvalidJSON, "", "payload is empty; want a JSON object", nil)
+	case !utf8.Valid(b):
+		// RFC 8259 JSON is UTF-8. encoding/json would silently replace
+		// invalid bytes in strings, and a sink would later choke on them
+		// in data.
+		return decodeErr(ReasonInvalidJSON, "", "payload is not valid UTF-8", nil)
+	case b[i] != '{':
+		return decodeErr(ReasonInvalidJSON, "", "payload is not JSON; want a JSON object", nil)
+	}
+	err := json.Unmarshal(b, new(struct{}))
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		return decodeErr(ReasonInvalidJSON, "",
 			fmt.Sprintf("payload is not valid JSON at byte %d: %v", se.Offset, se), err)
 	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		field := strings.TrimPrefix(te.Field, ".")
-		return decodeErr(ReasonWrongType, field,
-			fmt.Sprintf("%s is a JSON %s; want a string", field, te.Value), err)
-	}
-	return decodeErr(ReasonInvalidJSON, "", "payload is not valid JSON: "+err.Error(), err)
+	// Unreachable: the scanner and encoding/json accept the same JSON.
+	return decodeErr(ReasonInvalidJSON, "", "payload is not valid JSON", err)
 }
 
 // scopeChars marks the bytes a scope may contain besides '/' and '*'.
@@ -280,120 +334,72 @@ func checkHash(hash string) (string, *DecodeError) {
 	return hash, nil
 }
 
-// checkData validates data and returns it compact.
-func checkData(data json.RawMessage) (json.RawMessage, *DecodeError) {
-	if len(data) == 0 || string(data) == "null" {
+// checkData validates the raw data value and returns a compact copy.
+func checkData(raw []byte, hasSpace bool) (json.RawMessage, *DecodeError) {
+	if len(raw) == 0 || string(raw) == "null" {
 		return nil, decodeErr(ReasonMissingData, "data",
 			"data is missing or null; want an object ({} when the event carries nothing)", nil)
 	}
-	if !isCompact(data) {
-		var buf bytes.Buffer
-		buf.Grow(len(data))
-		if err := json.Compact(&buf, data); err != nil {
-			// Unreachable: json.Unmarshal has validated data.
-			return nil, decodeErr(ReasonInvalidJSON, "data", "data is not valid JSON", err)
-		}
-		data = buf.Bytes()
-	}
-	if c := data[0]; c != '{' && c != '[' {
+	// A scalar has no whitespace to compact outside its strings.
+	if c := raw[0]; c != '{' && c != '[' {
 		return nil, decodeErr(ReasonWrongType, "data",
-			fmt.Sprintf("data is a JSON %s (%s); want an object or array", jsonKind(c), rawValue(data)), nil)
+			fmt.Sprintf("data is a JSON %s (%s); want an object or array", jsonKind(c), rawValue(raw)), nil)
 	}
+	if hasSpace {
+		return appendCompact(make([]byte, 0, len(raw)), raw), nil
+	}
+	data := make([]byte, len(raw))
+	copy(data, raw)
 	return data, nil
 }
 
-// storeIDValue decodes store_id: a string of digits or a JSON integer.
-type storeIDValue struct {
-	id   string // the digits, when the value was good
-	bad  string // the raw value, cut, when it was not
-	kind byte   // first byte of a value of the wrong JSON type
-}
-
-// UnmarshalJSON records the value; value reports problems.
-func (v *storeIDValue) UnmarshalJSON(b []byte) error {
-	*v = storeIDValue{}
-	digits := b
-	switch b[0] {
-	case 'n':
-		return nil // null: missing
-	case '"':
-		digits = b[1 : len(b)-1]
-	case 't', 'f', '{', '[':
-		v.kind = b[0]
-		return nil
+// checkStoreID validates the raw store_id value (nil when absent) and
+// returns its digits, a sub-slice of raw: a string of digits (as sent,
+// escapes are not digits) or a JSON integer.
+func checkStoreID(raw []byte) ([]byte, *DecodeError) {
+	digits := raw
+	switch {
+	case len(raw) == 0 || raw[0] == 'n':
+		return nil, decodeErr(ReasonBadStoreID, "store_id", "store_id is missing; want a string of digits, e.g. \"1025646\"", nil)
+	case raw[0] == '"':
+		digits = raw[1 : len(raw)-1]
+	case raw[0] == 't' || raw[0] == 'f' || raw[0] == '{' || raw[0] == '[':
+		return nil, decodeErr(ReasonWrongType, "store_id",
+			fmt.Sprintf("store_id is a JSON %s; want a string of digits, e.g. \"1025646\"", jsonKind(raw[0])), nil)
 	}
 	if len(digits) == 0 || len(digits) > maxStoreIDLen || !allDigits(digits) {
-		v.bad = rawValue(b)
-		return nil
+		return nil, decodeErr(ReasonBadStoreID, "store_id",
+			fmt.Sprintf("store_id %s is not a store ID; want a string of up to %d digits, e.g. \"1025646\"", rawValue(raw), maxStoreIDLen), nil)
 	}
-	v.id = string(digits)
-	return nil
+	return digits, nil
 }
 
-// value returns the store ID or the reason it is unusable.
-func (v *storeIDValue) value() (string, *DecodeError) {
-	switch {
-	case v.id != "":
-		return v.id, nil
-	case v.kind != 0:
-		return "", decodeErr(ReasonWrongType, "store_id",
-			fmt.Sprintf("store_id is a JSON %s; want a string of digits, e.g. \"1025646\"", jsonKind(v.kind)), nil)
-	case v.bad != "":
-		return "", decodeErr(ReasonBadStoreID, "store_id",
-			fmt.Sprintf("store_id %s is not a store ID; want a string of up to %d digits, e.g. \"1025646\"", v.bad, maxStoreIDLen), nil)
-	default:
-		return "", decodeErr(ReasonBadStoreID, "store_id", "store_id is missing; want a string of digits, e.g. \"1025646\"", nil)
-	}
-}
-
-// unixValue decodes created_at: whole Unix seconds.
-type unixValue struct {
-	sec  int64
-	set  bool   // a valid, non-zero time was seen
-	bad  string // the raw value, cut, when it was not valid
-	why  string // what is wrong with bad
-	kind byte   // first byte of a value of the wrong JSON type
-}
-
-// UnmarshalJSON records the value; value reports problems.
-func (v *unixValue) UnmarshalJSON(b []byte) error {
-	*v = unixValue{}
-	switch c := b[0]; {
-	case c == 'n':
-		return nil // null: absent
-	case c == '-' || '0' <= c && c <= '9':
-		sec, ok := parseUint(string(b)) // no allocation: the conversion does not escape
-		switch {
-		case c == '-':
-			v.why = "is negative"
-		case !ok && bytes.IndexAny(b, ".eE") >= 0:
-			v.why = "is not a whole number of seconds"
-		case !ok || sec >= maxCreatedAt:
-			v.why = "is after 2100; want Unix seconds (is it milliseconds?)"
-		default:
-			v.sec, v.set = sec, sec != 0
-			return nil
-		}
-		v.bad = rawValue(b)
-	default:
-		v.kind = c
-	}
-	return nil
-}
-
-// value returns the time (zero if absent) or the reason it is unusable.
-func (v *unixValue) value() (time.Time, *DecodeError) {
-	switch {
-	case v.set:
-		return time.Unix(v.sec, 0).UTC(), nil
-	case v.kind != 0:
-		return time.Time{}, decodeErr(ReasonWrongType, "created_at",
-			fmt.Sprintf("created_at is a JSON %s; want an integer (Unix seconds)", jsonKind(v.kind)), nil)
-	case v.bad != "":
-		return time.Time{}, decodeErr(ReasonBadCreatedAt, "created_at", "created_at "+v.bad+" "+v.why, nil)
-	default:
+// checkCreatedAt validates the raw created_at value (nil when absent):
+// whole Unix seconds, with null and 0 meaning none.
+func checkCreatedAt(raw []byte) (time.Time, *DecodeError) {
+	if len(raw) == 0 || raw[0] == 'n' {
 		return time.Time{}, nil
 	}
+	c := raw[0]
+	if c != '-' && (c < '0' || c > '9') {
+		return time.Time{}, decodeErr(ReasonWrongType, "created_at",
+			fmt.Sprintf("created_at is a JSON %s; want an integer (Unix seconds)", jsonKind(c)), nil)
+	}
+	sec, ok := parseUint(string(raw)) // no allocation: the conversion does not escape
+	var why string
+	switch {
+	case c == '-':
+		why = "is negative"
+	case !ok && bytes.IndexAny(raw, ".eE") >= 0:
+		why = "is not a whole number of seconds"
+	case !ok || sec >= maxCreatedAt:
+		why = "is after 2100; want Unix seconds (is it milliseconds?)"
+	case sec == 0:
+		return time.Time{}, nil
+	default:
+		return time.Unix(sec, 0).UTC(), nil
+	}
+	return time.Time{}, decodeErr(ReasonBadCreatedAt, "created_at", "created_at "+rawValue(raw)+" "+why, nil)
 }
 
 // parseUint parses a non-empty string of ASCII digits into an int64,

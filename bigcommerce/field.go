@@ -2,39 +2,49 @@ package bigcommerce
 
 import (
 	"bytes"
-	"encoding/json"
+	"encoding/binary"
 	"strings"
 )
 
 // This file reads single fields out of `data` without decoding it into a
 // map: Decode needs one field (the entity ID) per message, and a map costs
 // an allocation per member. The input is always valid JSON (Decode has
-// parsed it), so the scanner only has to find value boundaries, not
-// validate.
+// scanned it), so these helpers only have to find value boundaries, not
+// validate. Finding a field neither recurses nor allocates (but for
+// escaped names that unescape to more than 64 bytes).
 
 // entityID renders the value at path in data as Event.EntityID: a JSON
 // string as its contents, a number as its literal (decimal, as sent);
 // anything else (absent, null, bool, object, array) as "".
 func entityID(data []byte, path string) string {
+	raw, escaped := entityIDValue(data, path)
+	if escaped {
+		return string(appendUnquoted(nil, raw))
+	}
+	return string(raw)
+}
+
+// entityIDValue returns what entityID renders: the contents of a string
+// as sent (escaped reports whether they hold escapes) or the literal of a
+// number; nil for anything else.
+func entityIDValue(data []byte, path string) (raw []byte, escaped bool) {
 	v := lookupField(data, path)
 	if len(v) == 0 {
-		return ""
+		return nil, false
 	}
 	switch c := v[0]; {
 	case c == '"':
 		inner := v[1 : len(v)-1]
-		if bytes.IndexByte(inner, '\\') < 0 {
-			return string(inner)
+		for _, c := range inner {
+			if c == '\\' {
+				return inner, true
+			}
 		}
-		var s string
-		if json.Unmarshal(v, &s) != nil {
-			return ""
-		}
-		return s
+		return inner, false
 	case c == '-' || '0' <= c && c <= '9':
-		return string(v)
+		return v, false
 	default:
-		return ""
+		return nil, false
 	}
 }
 
@@ -89,13 +99,17 @@ func objectMember(obj []byte, name string) []byte {
 
 // keyEquals reports whether the raw (still escaped) key equals name.
 func keyEquals(raw []byte, name string) bool {
-	if bytes.IndexByte(raw, '\\') < 0 {
+	// An escape unescapes to fewer bytes than it is spelled with.
+	switch {
+	case len(raw) < len(name):
+		return false
+	case len(raw) == len(name):
 		return string(raw) == name // no allocation: compiler-optimised compare
+	case bytes.IndexByte(raw, '\\') < 0:
+		return false
 	}
-	var k string
-	q := make([]byte, 0, len(raw)+2)
-	q = append(append(append(q, '"'), raw...), '"')
-	return json.Unmarshal(q, &k) == nil && k == name
+	var buf [64]byte
+	return string(appendUnquoted(buf[:0], raw)) == name
 }
 
 // skipSpace returns the index of the first non-whitespace byte at or after i.
@@ -113,15 +127,32 @@ func skipSpace(b []byte, i int) int {
 
 // skipString returns the index just past the string starting at b[i] ('"').
 func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
+	i++
+	for {
+		for i+8 <= len(b) && !quoteOrBackslash8(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
+		if i >= len(b) {
+			return len(b)
+		}
 		switch b[i] {
 		case '\\':
-			i++
+			i += 2
 		case '"':
 			return i + 1
+		default:
+			i++
 		}
 	}
-	return len(b)
+}
+
+// quoteOrBackslash8 reports whether one of the 8 bytes packed in x is '"'
+// or '\\'.
+func quoteOrBackslash8(x uint64) bool {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	quote := x ^ (ones * '"')
+	backslash := x ^ (ones * '\\')
+	return ((quote-ones)&^quote|(backslash-ones)&^backslash)&high != 0
 }
 
 // skipValue returns the index just past the value starting at b[i].
