@@ -53,7 +53,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "demo: -events and -stores must be > 0, -rate >= 0, and -duplicates + -malformed < 1")
 		os.Exit(2)
 	}
-	if err := run(ctx, o); err != nil {
+	if _, err := run(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}

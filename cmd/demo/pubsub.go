@@ -26,12 +26,12 @@ func startPubSub(ctx context.Context, o options) (kind string, fake bool, stop f
 				return "", false, nil, fmt.Errorf("start the Pub/Sub emulator (use -in-process to skip it): %w", err)
 			}
 			os.Setenv("PUBSUB_EMULATOR_HOST", p.Host())
-			return "Google's Pub/Sub emulator at " + p.Host(), false, func() { p.Stop() }, nil
+			return "Google's Pub/Sub emulator at " + p.Host(), false, func() { p.Stop(); os.Unsetenv("PUBSUB_EMULATOR_HOST") }, nil
 		} else {
 			fmt.Fprintf(os.Stderr, "the Pub/Sub emulator is not installed (%v); using the in-process fake\n", availErr)
 		}
 	}
 	srv := pstest.NewServer()
 	os.Setenv("PUBSUB_EMULATOR_HOST", srv.Addr)
-	return "the in-process Pub/Sub fake (pstest) at " + srv.Addr, true, func() { srv.Close() }, nil
+	return "the in-process Pub/Sub fake (pstest) at " + srv.Addr, true, func() { srv.Close(); os.Unsetenv("PUBSUB_EMULATOR_HOST") }, nil
 }

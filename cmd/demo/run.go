@@ -49,23 +49,31 @@ func (p *published) snapshot() (total, unique, dups, bads int, done bool) {
 	return p.total, p.unique, p.dups, p.bads, p.done
 }
 
-func run(ctx context.Context, o options) error {
+// result is what a demo run published and what the worker did with it.
+type result struct {
+	total, unique, dups, bads int
+	stats                     pipeline.Stats
+	deadByReason              map[string]int
+}
+
+func run(ctx context.Context, o options) (result, error) {
+	var res result
 	if !o.keepDB {
 		for _, suffix := range []string{"", "-wal", "-shm"} {
 			if err := os.Remove(o.dbPath + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return err
+				return res, err
 			}
 		}
 	}
 	kind, fake, stopPubSub, err := startPubSub(ctx, o)
 	if err != nil {
-		return err
+		return res, err
 	}
 	defer stopPubSub()
 
 	client, err := pubsub.NewClient(ctx, demoProject)
 	if err != nil {
-		return err
+		return res, err
 	}
 	defer client.Close()
 	top := registrar.DefaultTopology()
@@ -76,7 +84,7 @@ func run(ctx context.Context, o options) error {
 		top.MaxDeliveryAttempts = 0
 	}
 	if err := registrar.EnsureTopology(ctx, client, top); err != nil {
-		return fmt.Errorf("create topics and subscriptions: %w", err)
+		return res, fmt.Errorf("create topics and subscriptions: %w", err)
 	}
 
 	// The worker reads its settings like in production: the demo's Pub/Sub
@@ -95,12 +103,12 @@ func run(ctx context.Context, o options) error {
 	env := envconfig.MultiLookuper(forced, envconfig.OsLookuper(), defaults)
 	var cfg worker.Config
 	if err := config.Load(ctx, &cfg, env); err != nil {
-		return fmt.Errorf("worker configuration:\n%w", err)
+		return res, fmt.Errorf("worker configuration:\n%w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.Level(cfg.LogLevel)}))
 	w, err := worker.New(ctx, cfg, worker.Deps{Logger: logger, Lookuper: env, Version: buildinfo.Version()})
 	if err != nil {
-		return err
+		return res, err
 	}
 	defer w.Close()
 
@@ -116,22 +124,22 @@ func run(ctx context.Context, o options) error {
 
 	start := time.Now()
 	if err := watch(ctx, w, pub, pubErr, workerDone); err != nil {
-		return err
+		return res, err
 	}
 	stopWorker()
 	if err := <-workerDone; err != nil {
-		return err
+		return res, err
 	}
 	elapsed := time.Since(start)
 	if err := w.Close(); err != nil {
-		return err
+		return res, err
 	}
 
-	total, unique, dups, bads, _ := pub.snapshot()
-	s := w.Stats()
-	dead := deadLetters(ctx, client, top.DeadLetterSubscription, int(s.DeadLettered))
-	printSummary(os.Stdout, o, s, elapsed, total, unique, dups, bads, dead)
-	return printQuery(os.Stdout, o.dbPath, cfg.Sinks)
+	res.total, res.unique, res.dups, res.bads, _ = pub.snapshot()
+	res.stats = w.Stats()
+	res.deadByReason = deadLetters(ctx, client, top.DeadLetterSubscription, int(res.stats.DeadLettered))
+	printSummary(os.Stdout, o, res.stats, elapsed, res.total, res.unique, res.dups, res.bads, res.deadByReason)
+	return res, printQuery(os.Stdout, o.dbPath, cfg.Sinks)
 }
 
 // publish sends o.events messages at o.rate per second: new events, re-sent
