@@ -88,39 +88,44 @@ func (d *deduper) shard(k eventKey) *dedupeShard {
 // that one to finish: written → duplicate; failed → the caller claims the
 // key and tries itself. A ctx error means the caller must give up (nack).
 func (d *deduper) reserve(ctx context.Context, k eventKey) (*claim, reservation, error) {
-	s := d.shard(k)
 	for {
-		s.mu.Lock()
-		e, ok := s.keys[k]
-		if ok && e.claim == nil && e.expiry > d.now().UnixNano() {
-			s.mu.Unlock()
-			return nil, duplicate, nil
+		c, res, wait := d.tryReserve(k)
+		if wait == nil {
+			return c, res, nil
 		}
-		c := e.claim
-		if c == nil {
-			// New, or written so long ago that it expired: claim it. An
-			// expired entry's fifo record no longer matches (see evict).
-			c = &claim{}
-			s.keys[k] = dedupeEntry{claim: c}
-			s.mu.Unlock()
-			return c, reserved, nil
-		}
-		if c.done == nil {
-			c.done = make(chan struct{})
-		}
-		done := c.done
-		s.mu.Unlock()
-
 		select {
-		case <-done:
-			if c.written {
-				return nil, duplicate, nil
-			}
-			// The other delivery failed; loop to claim the key ourselves.
+		case <-wait:
+			// Loop: the other delivery was written (duplicate) or failed
+			// (claim the key ourselves).
 		case <-ctx.Done():
 			return nil, 0, ctx.Err()
 		}
 	}
+}
+
+// tryReserve is reserve without waiting: when another delivery of k is in
+// flight it returns a channel that is closed when that delivery is
+// settled, and the caller calls again after it.
+func (d *deduper) tryReserve(k eventKey) (*claim, reservation, <-chan struct{}) {
+	s := d.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.keys[k]
+	if ok && e.claim == nil && e.expiry > d.now().UnixNano() {
+		return nil, duplicate, nil
+	}
+	c := e.claim
+	if c == nil {
+		// New, or written so long ago that it expired: claim it. An
+		// expired entry's fifo record no longer matches (see evict).
+		c = &claim{}
+		s.keys[k] = dedupeEntry{claim: c}
+		return c, reserved, nil
+	}
+	if c.done == nil {
+		c.done = make(chan struct{})
+	}
+	return nil, 0, c.done
 }
 
 // commit marks k as written and wakes deliveries waiting on it.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,6 +64,11 @@ type Pipeline struct {
 	dlq              *pubsub.Publisher
 	dedupe           *deduper
 	batcher          *batcher
+
+	// cpu hands messages to the CPU goroutines (see handle); jobs
+	// recycles the hand-off records.
+	cpu  chan *cpuJob
+	jobs sync.Pool
 
 	// life bounds work that must outlive the Receive context: writes and
 	// waits of in-flight messages during a graceful shutdown. It is
@@ -124,6 +130,8 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 	p.subscriptionName = fullName(project, "subscriptions", cfg.Subscription)
 	p.dlqName = fullName(project, "topics", cfg.DeadLetterTopic)
 	p.batcher = newBatcher(cfg.BatchMaxRows, cfg.BatchMaxBytes, cfg.BatchMaxDelay, p.writeBatch)
+	p.cpu = make(chan *cpuJob)
+	p.jobs.New = func() any { return &cpuJob{done: make(chan struct{}, 1)} }
 	return p, nil
 }
 
@@ -184,6 +192,19 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	defer p.dlq.Stop()
 
 	p.batcher.start(life, p.cfg.SinkConcurrency)
+
+	// Two CPU goroutines per core: enough to keep the cores busy while
+	// one waits for a writer (backpressure), few enough to stay cache-warm.
+	var cpuWorkers sync.WaitGroup
+	for range 2 * runtime.GOMAXPROCS(0) {
+		cpuWorkers.Go(p.runCPU)
+	}
+	defer func() {
+		// Every callback has returned when Receive does: nothing sends
+		// to p.cpu any more.
+		close(p.cpu)
+		cpuWorkers.Wait()
+	}()
 
 	recvCtx, stopReceiving := context.WithCancel(ctx)
 	defer stopReceiving()
@@ -272,33 +293,94 @@ type workContext struct {
 
 func (c workContext) Value(key any) any { return c.values.Value(key) }
 
-// handle is the Receive callback: process the message, then settle it.
+// handle is the Receive callback: prepare the message on a CPU goroutine,
+// wait for its batch on this one, then settle it.
+//
+// Why two goroutines: Pub/Sub runs every callback on a fresh goroutine with
+// a 2 KiB stack, and decoding plus batching from there grew that stack on
+// every message (10-15 % of the worker's CPU in copystack). The CPU-bound
+// part runs on a few long-lived goroutines whose stacks are already grown;
+// the callback keeps only shallow work: waiting and settling.
 func (p *Pipeline) handle(cbCtx context.Context, m *pubsub.Message) {
 	now := time.Now()
 	p.lastActivity.Store(now.UnixNano())
 	ctx := context.Context(workContext{Context: p.life, values: cbCtx})
-	o := p.process(ctx, m, now)
-	if p.tracing {
-		span := trace.SpanFromContext(cbCtx)
-		span.SetAttributes(outcomeAttr(o))
-		if o.fate == fatePoison {
-			span.SetAttributes(reasonAttr(o.reason))
+
+	j := p.jobs.Get().(*cpuJob)
+	j.ctx, j.m, j.now = ctx, m, now
+	var r prepared
+	for {
+		p.cpu <- j
+		<-j.done
+		r = j.r
+		if r.wait == nil {
+			break
 		}
+		// A concurrent delivery of the same event is in flight: wait for
+		// it here, not on a CPU goroutine, then prepare again.
+		select {
+		case <-r.wait:
+			continue
+		case <-ctx.Done():
+			r = prepared{o: outcome{fate: fateRetry, err: fmt.Errorf("wait for a concurrent delivery of the same event: %w", ctx.Err())}}
+		}
+		break
+	}
+	*j = cpuJob{done: j.done}
+	p.jobs.Put(j)
+
+	o := r.o
+	if r.b != nil {
+		o = p.await(ctx, &r)
+	}
+	if p.tracing {
+		annotate(cbCtx, o)
 	}
 	p.settle(ctx, m, o)
 }
 
-// process decodes, dedupes, enriches and writes one message. It returns
-// the message's outcome; it never acks or nacks (settle does).
-func (p *Pipeline) process(ctx context.Context, m *pubsub.Message, now time.Time) outcome {
+// cpuJob carries one message to a CPU goroutine and its result back.
+type cpuJob struct {
+	ctx  context.Context
+	m    *pubsub.Message
+	now  time.Time
+	r    prepared
+	done chan struct{} // buffered(1); reused with the job
+}
+
+// prepared is the result of the CPU-bound part of handling a message.
+type prepared struct {
+	o outcome // the final outcome, unless b or wait is set
+	// b and idx locate the message's record in a batch; key and claim are
+	// its dedupe claim, committed or released once the batch is written.
+	b     *batch
+	idx   int
+	key   eventKey
+	claim *claim
+	// wait is set when another delivery of the same event is in flight.
+	wait <-chan struct{}
+}
+
+// runCPU serves cpuJobs until p.cpu is closed.
+func (p *Pipeline) runCPU() {
+	for j := range p.cpu {
+		j.r = p.prepare(j.ctx, j.m, j.now)
+		j.done <- struct{}{}
+	}
+}
+
+// prepare decodes, dedupes, enriches and batches one message. It does not
+// wait for anything but backpressure (a full batch with every writer
+// busy), and never acks or nacks (settle does).
+func (p *Pipeline) prepare(ctx context.Context, m *pubsub.Message, now time.Time) prepared {
 	p.metrics.receivedOne(ctx, now)
 
 	ev, err := p.decode(ctx, m.Data)
 	if err != nil {
-		return classify(err)
+		return prepared{o: classify(err)}
 	}
 	if p.tracing {
-		trace.SpanFromContext(ctx).SetAttributes(eventAttrs(&ev)...)
+		annotateEvent(ctx, &ev)
 	}
 	if !ev.Spec.Known {
 		p.metrics.unknownScope(ctx)
@@ -309,18 +391,29 @@ func (p *Pipeline) process(ctx context.Context, m *pubsub.Message, now time.Time
 	}
 
 	key := keyOf(&ev)
-	c, res, err := p.reserve(ctx, key)
-	if err != nil {
-		return outcome{fate: fateRetry, err: fmt.Errorf("wait for a concurrent delivery of the same event: %w", err)}
+	c, res, wait := p.reserve(ctx, key)
+	if wait != nil {
+		return prepared{wait: wait}
 	}
 	if res == duplicate {
-		return outcome{fate: fateDuplicate}
+		return prepared{o: outcome{fate: fateDuplicate}}
 	}
-	o := p.write(ctx, m, &ev, key, now)
-	if o.fate == fateWritten {
-		p.dedupe.commit(key, c)
-	} else {
+	b, idx, o := p.add(ctx, m, &ev, key, now)
+	if b == nil {
 		p.dedupe.release(key, c)
+		return prepared{o: o}
+	}
+	return prepared{b: b, idx: idx, key: key, claim: c}
+}
+
+// await waits for the batch holding the message's record and settles its
+// dedupe claim: committed if written, released otherwise.
+func (p *Pipeline) await(ctx context.Context, r *prepared) outcome {
+	o := p.wait(ctx, r.b, r.idx)
+	if o.fate == fateWritten {
+		p.dedupe.commit(r.key, r.claim)
+	} else {
+		p.dedupe.release(r.key, r.claim)
 	}
 	return o
 }
@@ -339,20 +432,20 @@ func (p *Pipeline) decode(ctx context.Context, data []byte) (bigcommerce.Event, 
 	return ev, err
 }
 
-func (p *Pipeline) reserve(ctx context.Context, key eventKey) (*claim, reservation, error) {
+func (p *Pipeline) reserve(ctx context.Context, key eventKey) (*claim, reservation, <-chan struct{}) {
 	if !p.tracing {
-		return p.dedupe.reserve(ctx, key)
+		return p.dedupe.tryReserve(key)
 	}
-	ctx, span := p.tracer.Start(ctx, "dedupe")
+	_, span := p.tracer.Start(ctx, "dedupe")
 	defer span.End()
-	c, res, err := p.dedupe.reserve(ctx, key)
-	span.SetAttributes(dedupeHitAttr(res == duplicate))
-	return c, res, err
+	c, res, wait := p.dedupe.tryReserve(key)
+	span.SetAttributes(dedupeHitAttr(wait == nil && res == duplicate))
+	return c, res, wait
 }
 
-// write enriches the event, adds its record to a batch and waits for the
-// batch's result.
-func (p *Pipeline) write(ctx context.Context, m *pubsub.Message, ev *bigcommerce.Event, key eventKey, now time.Time) outcome {
+// add builds the event's record, enriches it and adds it to a batch. On
+// failure it returns a nil batch and the outcome.
+func (p *Pipeline) add(ctx context.Context, m *pubsub.Message, ev *bigcommerce.Event, key eventKey, now time.Time) (*batch, int, outcome) {
 	rec := sink.Record{
 		EventID:        key.EventID(),
 		StoreHash:      ev.StoreHash,
@@ -373,25 +466,32 @@ func (p *Pipeline) write(ctx context.Context, m *pubsub.Message, ev *bigcommerce
 		rec.DeliveryAttempt = *m.DeliveryAttempt
 	}
 	if err := p.enrich(ctx, ev, &rec); err != nil {
-		return classify(err)
+		return nil, 0, classify(err)
 	}
-
 	var link trace.SpanContext
-	var waitSpan trace.Span
 	if p.tracing {
 		link = trace.SpanContextFromContext(ctx)
-		ctx, waitSpan = p.tracer.Start(ctx, "sink.wait")
-		defer waitSpan.End()
 	}
 	b, idx, err := p.batcher.add(&rec, link)
 	if err != nil {
-		return outcome{fate: fateRetry, err: err}
+		return nil, 0, outcome{fate: fateRetry, err: err}
 	}
-	select {
-	case <-b.done:
-	case <-ctx.Done():
-		return outcome{fate: fateRetry, err: fmt.Errorf("shutdown before the batch was written: %w", ctx.Err())}
+	return b, idx, outcome{}
+}
+
+// wait waits for batch b and returns the outcome of its record idx.
+func (p *Pipeline) wait(ctx context.Context, b *batch, idx int) outcome {
+	if p.tracing {
+		_, span := p.tracer.Start(ctx, "sink.wait")
+		defer span.End()
 	}
+	// A plain receive, not a select with ctx.Done: selectgo's frame alone
+	// grew the callback goroutine's stack on every message. The wait is
+	// still bounded: every batch is closed once a writer finishes it, a
+	// partial batch is handed to the writers after BATCH_MAX_DELAY, writes
+	// run under SINK_WRITE_TIMEOUT, and after the drain budget they run
+	// under a cancelled context, which the Sink contract says ends them.
+	<-b.done
 	if err := sink.RecordErr(b.err, idx); err != nil {
 		if errors.Is(err, sink.ErrRejected) {
 			return outcome{fate: fatePoison, reason: "sink_rejected", err: err}

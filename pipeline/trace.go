@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"context"
+
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -24,12 +26,28 @@ const (
 	attrBatchSize  = attribute.Key("bcstream.batch.size")
 )
 
-func eventAttrs(ev *bigcommerce.Event) []attribute.KeyValue {
-	return []attribute.KeyValue{
+// annotateEvent puts the event's identity on the message's span. It is
+// kept out of line so that its attribute array is not in the hot path's
+// stack frame when tracing is off.
+//
+//go:noinline
+func annotateEvent(ctx context.Context, ev *bigcommerce.Event) {
+	trace.SpanFromContext(ctx).SetAttributes(
 		attrScope.String(ev.Scope),
 		attrStoreHash.String(ev.StoreHash),
 		attrEntityType.String(ev.Spec.Entity),
 		attrEntityID.String(ev.EntityID),
+	)
+}
+
+// annotate records the message's outcome on its span.
+//
+//go:noinline
+func annotate(ctx context.Context, o outcome) {
+	span := trace.SpanFromContext(ctx)
+	span.SetAttributes(outcomeAttr(o))
+	if o.fate == fatePoison {
+		span.SetAttributes(reasonAttr(o.reason))
 	}
 }
 
