@@ -32,6 +32,35 @@ type outcome struct {
 	err    error
 }
 
+// settleRetry nacks m so that Pub/Sub redelivers it.
+//
+//go:noinline
+func (p *Pipeline) settleRetry(ctx context.Context, m *pubsub.Message, o outcome) {
+	p.logger.DebugContext(ctx, "message nacked for redelivery", "message_id", m.ID, "error", o.err)
+	m.Nack()
+	p.metrics.nacked(ctx, "transient")
+}
+
+// settlePoison dead-letters m, then acks it; if the dead-letter topic
+// did not take it, it nacks instead. Out of line: it is rare, and its
+// frame would otherwise sit on every callback's stack.
+//
+//go:noinline
+func (p *Pipeline) settlePoison(ctx context.Context, m *pubsub.Message, o outcome) {
+	if err := p.deadLetter(ctx, m, o); err != nil {
+		p.logger.ErrorContext(ctx, "dead-letter publish failed; nacking so the message is not lost",
+			"message_id", m.ID, "reason", o.reason, "error", err)
+		m.Nack()
+		p.metrics.nacked(ctx, "dead_letter_failed")
+		return
+	}
+	p.logger.WarnContext(ctx, "message dead-lettered",
+		"message_id", m.ID, "reason", o.reason, "error", o.err)
+	m.Ack()
+	p.metrics.poison(ctx, o.reason)
+	p.metrics.acked(ctx)
+}
+
 // PoisonError marks a failure that no redelivery can fix: the message is
 // dead-lettered with Reason. Reason is a short snake_case word
 // (`invalid_json`, `unknown_store`, `sink_rejected`, …) that operators
@@ -78,21 +107,8 @@ func (p *Pipeline) settle(ctx context.Context, m *pubsub.Message, o outcome) {
 		p.metrics.duplicate(ctx)
 		p.metrics.acked(ctx)
 	case fatePoison:
-		if err := p.deadLetter(ctx, m, o); err != nil {
-			p.logger.ErrorContext(ctx, "dead-letter publish failed; nacking so the message is not lost",
-				"message_id", m.ID, "reason", o.reason, "error", err)
-			m.Nack()
-			p.metrics.nacked(ctx, "dead_letter_failed")
-			return
-		}
-		p.logger.WarnContext(ctx, "message dead-lettered",
-			"message_id", m.ID, "reason", o.reason, "error", o.err)
-		m.Ack()
-		p.metrics.poison(ctx, o.reason)
-		p.metrics.acked(ctx)
+		p.settlePoison(ctx, m, o)
 	default:
-		p.logger.DebugContext(ctx, "message nacked for redelivery", "message_id", m.ID, "error", o.err)
-		m.Nack()
-		p.metrics.nacked(ctx, "transient")
+		p.settleRetry(ctx, m, o)
 	}
 }

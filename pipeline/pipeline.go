@@ -302,41 +302,69 @@ func (c workContext) Value(key any) any { return c.values.Value(key) }
 // part runs on a few long-lived goroutines whose stacks are already grown;
 // the callback keeps only shallow work: waiting and settling.
 func (p *Pipeline) handle(cbCtx context.Context, m *pubsub.Message) {
-	now := time.Now()
-	p.lastActivity.Store(now.UnixNano())
-	ctx := context.Context(workContext{Context: p.life, values: cbCtx})
-
+	// The frames on this goroutine are kept small on purpose (state lives
+	// in the pooled job): the whole wait must fit in the first 2 KiB.
 	j := p.jobs.Get().(*cpuJob)
-	j.ctx, j.m, j.now = ctx, m, now
-	var r prepared
+	j.now = time.Now()
+	p.lastActivity.Store(j.now.UnixNano())
+	j.ctx = workContext{Context: p.life, values: cbCtx}
+	j.m = m
+	p.process(j)
+	if p.tracing {
+		annotate(cbCtx, j.o)
+	}
+	p.settle(j.ctx, m, j.o)
+	*j = cpuJob{done: j.done}
+	p.jobs.Put(j)
+}
+
+// process has j prepared on a CPU goroutine, then waits for its batch,
+// leaving the message's outcome in j.o.
+//
+//go:noinline
+func (p *Pipeline) process(j *cpuJob) {
 	for {
 		p.cpu <- j
 		<-j.done
-		r = j.r
-		if r.wait == nil {
+		if j.r.wait == nil {
 			break
 		}
 		// A concurrent delivery of the same event is in flight: wait for
 		// it here, not on a CPU goroutine, then prepare again.
-		select {
-		case <-r.wait:
-			continue
-		case <-ctx.Done():
-			r = prepared{o: outcome{fate: fateRetry, err: fmt.Errorf("wait for a concurrent delivery of the same event: %w", ctx.Err())}}
+		if !waitOrDone(j.r.wait, j.ctx.Done()) {
+			j.o = outcome{fate: fateRetry, err: fmt.Errorf("wait for a concurrent delivery of the same event: %w", j.ctx.Err())}
+			return
 		}
-		break
 	}
-	*j = cpuJob{done: j.done}
-	p.jobs.Put(j)
-
-	o := r.o
-	if r.b != nil {
-		o = p.await(ctx, &r)
+	j.o = j.r.o
+	if j.r.b == nil {
+		return
 	}
 	if p.tracing {
-		annotate(cbCtx, o)
+		p.waitTraced(j.ctx, j.r.b)
+	} else {
+		// A plain receive, not a select with ctx.Done: selectgo's frame
+		// alone grew the callback goroutine's stack on every message. The
+		// wait is still bounded: every batch is closed once a writer
+		// finishes it, a partial batch goes to the writers after
+		// BATCH_MAX_DELAY, writes run under SINK_WRITE_TIMEOUT, and after
+		// the drain budget under a cancelled context, which the Sink
+		// contract says ends them.
+		<-j.r.b.done
 	}
-	p.settle(ctx, m, o)
+	j.o = p.batchOutcome(&j.r)
+}
+
+// waitOrDone reports whether wait was closed before done.
+//
+//go:noinline
+func waitOrDone(wait, done <-chan struct{}) bool {
+	select {
+	case <-wait:
+		return true
+	case <-done:
+		return false
+	}
 }
 
 // cpuJob carries one message to a CPU goroutine and its result back.
@@ -345,6 +373,7 @@ type cpuJob struct {
 	m    *pubsub.Message
 	now  time.Time
 	r    prepared
+	o    outcome       // the message's outcome, once processed
 	done chan struct{} // buffered(1); reused with the job
 }
 
@@ -406,16 +435,33 @@ func (p *Pipeline) prepare(ctx context.Context, m *pubsub.Message, now time.Time
 	return prepared{b: b, idx: idx, key: key, claim: c}
 }
 
-// await waits for the batch holding the message's record and settles its
-// dedupe claim: committed if written, released otherwise.
-func (p *Pipeline) await(ctx context.Context, r *prepared) outcome {
-	o := p.wait(ctx, r.b, r.idx)
+// batchOutcome reads the outcome of the message's record from its
+// written batch and settles its dedupe claim: committed if written,
+// released otherwise.
+func (p *Pipeline) batchOutcome(r *prepared) outcome {
+	o := outcome{fate: fateWritten}
+	if err := sink.RecordErr(r.b.err, r.idx); err != nil {
+		o = outcome{fate: fateRetry, err: err}
+		if errors.Is(err, sink.ErrRejected) {
+			o = outcome{fate: fatePoison, reason: "sink_rejected", err: err}
+		}
+	}
 	if o.fate == fateWritten {
+		p.metrics.writtenOne()
 		p.dedupe.commit(r.key, r.claim)
 	} else {
 		p.dedupe.release(r.key, r.claim)
 	}
 	return o
+}
+
+// waitTraced waits for batch b under a sink.wait span.
+//
+//go:noinline
+func (p *Pipeline) waitTraced(ctx context.Context, b *batch) {
+	_, span := p.tracer.Start(ctx, "sink.wait")
+	defer span.End()
+	<-b.done
 }
 
 func (p *Pipeline) decode(ctx context.Context, data []byte) (bigcommerce.Event, error) {
@@ -477,29 +523,6 @@ func (p *Pipeline) add(ctx context.Context, m *pubsub.Message, ev *bigcommerce.E
 		return nil, 0, outcome{fate: fateRetry, err: err}
 	}
 	return b, idx, outcome{}
-}
-
-// wait waits for batch b and returns the outcome of its record idx.
-func (p *Pipeline) wait(ctx context.Context, b *batch, idx int) outcome {
-	if p.tracing {
-		_, span := p.tracer.Start(ctx, "sink.wait")
-		defer span.End()
-	}
-	// A plain receive, not a select with ctx.Done: selectgo's frame alone
-	// grew the callback goroutine's stack on every message. The wait is
-	// still bounded: every batch is closed once a writer finishes it, a
-	// partial batch is handed to the writers after BATCH_MAX_DELAY, writes
-	// run under SINK_WRITE_TIMEOUT, and after the drain budget they run
-	// under a cancelled context, which the Sink contract says ends them.
-	<-b.done
-	if err := sink.RecordErr(b.err, idx); err != nil {
-		if errors.Is(err, sink.ErrRejected) {
-			return outcome{fate: fatePoison, reason: "sink_rejected", err: err}
-		}
-		return outcome{fate: fateRetry, err: err}
-	}
-	p.metrics.writtenOne()
-	return outcome{fate: fateWritten}
 }
 
 func (p *Pipeline) enrich(ctx context.Context, ev *bigcommerce.Event, rec *sink.Record) error {
