@@ -58,8 +58,7 @@ type fifoEntry struct {
 // claim is a key being processed. done is made only when a second
 // delivery needs to wait for it, so the common case allocates no channel.
 type claim struct {
-	done    chan struct{}
-	written bool
+	done chan struct{}
 }
 
 // reservation is the outcome of reserve.
@@ -138,7 +137,6 @@ func (d *deduper) commit(k eventKey, c *claim) {
 	s.keys[k] = dedupeEntry{expiry: exp}
 	s.fifo = append(s.fifo, fifoEntry{key: k, expiry: exp})
 	s.evict(now, d.maxEntries)
-	c.written = true
 	if c.done != nil {
 		close(c.done)
 	}
