@@ -242,8 +242,24 @@ func TestPipelineNacksWhileSinkFailsThenWritesOnce(t *testing.T) {
 		f.publish(t, event("abc123", "store/product/updated", i, hashOf(i), 1_760_000_000))
 	}
 	fs := &flakySink{Sink: f.sink}
+	// Memory is bounded by flow control: with 2 streams x 20 outstanding,
+	// no more than 40 messages (and so records) are ever in flight, however
+	// long the sink fails.
+	f.cfg.MaxOutstandingMessages = 20
+	f.cfg.BatchMaxRows = 10
 	p, stop := f.run(t, fs)
-	waitFor(t, "nacks while the sink fails", 10*time.Second, func() bool { return p.Stats().Nacked >= 100 && fs.failed.Load() >= 3 })
+	maxInFlight := int64(0)
+	waitFor(t, "nacks while the sink fails", 10*time.Second, func() bool {
+		s := p.Stats()
+		maxInFlight = max(maxInFlight, s.Received-s.Settled()-s.Nacked)
+		return s.Nacked >= 300 && fs.failed.Load() >= 3
+	})
+	if limit := int64(f.cfg.MaxOutstandingMessages * f.cfg.Streams); maxInFlight > limit {
+		t.Fatalf("%d messages in flight while the sink failed, want <= %d (flow control must bound memory)", maxInFlight, limit)
+	}
+	if maxInFlight == 0 {
+		t.Fatal("never saw a message in flight: the bound was not exercised")
+	}
 	if n := countRows(t, f.dbPath, ""); n != 0 {
 		t.Fatalf("rows written while failing = %d", n)
 	}
