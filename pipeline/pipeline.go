@@ -369,12 +369,14 @@ func waitOrDone(wait, done <-chan struct{}) bool {
 
 // cpuJob carries one message to a CPU goroutine and its result back.
 type cpuJob struct {
-	ctx  context.Context
-	m    *pubsub.Message
-	now  time.Time
-	r    prepared
-	o    outcome       // the message's outcome, once processed
-	done chan struct{} // buffered(1); reused with the job
+	ctx     context.Context
+	m       *pubsub.Message
+	now     time.Time
+	ev      bigcommerce.Event // the decoded event, once decoded is set
+	decoded bool
+	r       prepared
+	o       outcome       // the message's outcome, once processed
+	done    chan struct{} // buffered(1); reused with the job
 }
 
 // prepared is the result of the CPU-bound part of handling a message.
@@ -393,33 +395,40 @@ type prepared struct {
 // runCPU serves cpuJobs until p.cpu is closed.
 func (p *Pipeline) runCPU() {
 	for j := range p.cpu {
-		j.r = p.prepare(j.ctx, j.m, j.now)
+		j.r = p.prepare(j)
 		j.done <- struct{}{}
 	}
 }
 
 // prepare decodes, dedupes, enriches and batches one message. It does not
 // wait for anything but backpressure (a full batch with every writer
-// busy), and never acks or nacks (settle does).
-func (p *Pipeline) prepare(ctx context.Context, m *pubsub.Message, now time.Time) prepared {
-	p.metrics.receivedOne(ctx, now)
+// busy), and never acks or nacks (settle does). A job comes back after
+// waiting for a concurrent delivery of its event; it is then decoded
+// (and counted) already, and only the dedupe claim is tried again.
+func (p *Pipeline) prepare(j *cpuJob) prepared {
+	ctx := j.ctx
+	if !j.decoded {
+		p.metrics.receivedOne(ctx, j.now)
+		var err error
+		j.ev, err = p.decode(ctx, j.m.Data)
+		if err != nil {
+			return prepared{o: classify(err)}
+		}
+		j.decoded = true
+		ev := &j.ev
+		if p.tracing {
+			annotateEvent(ctx, ev)
+		}
+		if !ev.Spec.Known {
+			p.metrics.unknownScope(ctx)
+			p.noteUnknownScope(ctx, ev.Scope)
+		}
+		if !ev.CreatedAt.IsZero() {
+			p.metrics.lag(ctx, j.now.Sub(ev.CreatedAt))
+		}
+	}
 
-	ev, err := p.decode(ctx, m.Data)
-	if err != nil {
-		return prepared{o: classify(err)}
-	}
-	if p.tracing {
-		annotateEvent(ctx, &ev)
-	}
-	if !ev.Spec.Known {
-		p.metrics.unknownScope(ctx)
-		p.noteUnknownScope(ctx, ev.Scope)
-	}
-	if !ev.CreatedAt.IsZero() {
-		p.metrics.lag(ctx, now.Sub(ev.CreatedAt))
-	}
-
-	key := keyOf(&ev)
+	key := keyOf(&j.ev)
 	c, res, wait := p.reserve(ctx, key)
 	if wait != nil {
 		return prepared{wait: wait}
@@ -427,7 +436,7 @@ func (p *Pipeline) prepare(ctx context.Context, m *pubsub.Message, now time.Time
 	if res == duplicate {
 		return prepared{o: outcome{fate: fateDuplicate}}
 	}
-	b, idx, o := p.add(ctx, m, &ev, key, now)
+	b, idx, o := p.add(ctx, j.m, &j.ev, key, j.now)
 	if b == nil {
 		p.dedupe.release(key, c)
 		return prepared{o: o}

@@ -452,3 +452,23 @@ func TestPipelineShutdownAcksOnlyWrittenEvents(t *testing.T) {
 		})
 	}
 }
+
+// Concurrent deliveries of one event collapse: one write, the rest acked
+// as duplicates, each delivery counted once.
+func TestPipelineConcurrentDuplicatesCollapse(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ev := event("abc123", "store/cart/updated", 5, hashOf(5), 1_760_000_000)
+	for range 20 {
+		f.publish(t, ev)
+	}
+	p, stop := f.run(t, slowSink{Sink: f.sink, delay: 200 * time.Millisecond})
+	waitFor(t, "all settled", 10*time.Second, func() bool { return p.Stats().Settled() == 20 })
+	stop()
+	if s := p.Stats(); s.Received != 20 || s.Written != 1 || s.Duplicates != 19 {
+		t.Fatalf("stats = %+v, want 20 received, 1 written, 19 duplicates", s)
+	}
+	if n := countRows(t, f.dbPath, ""); n != 1 {
+		t.Fatalf("rows = %d, want 1", n)
+	}
+}
