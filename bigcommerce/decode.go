@@ -390,7 +390,7 @@ func checkCreatedAt(raw []byte) (time.Time, *DecodeError) {
 	switch {
 	case c == '-':
 		why = "is negative"
-	case !ok && bytes.IndexAny(raw, ".eE") >= 0:
+	case !ok && bytes.ContainsAny(raw, ".eE"):
 		why = "is not a whole number of seconds"
 	case !ok || sec >= maxCreatedAt:
 		why = "is after 2100; want Unix seconds (is it milliseconds?)"

@@ -209,7 +209,7 @@ func (v *refUnixValue) UnmarshalJSON(b []byte) error {
 		switch {
 		case c == '-':
 			v.why = "is negative"
-		case !ok && bytes.IndexAny(b, ".eE") >= 0:
+		case !ok && bytes.ContainsAny(b, ".eE"):
 			v.why = "is not a whole number of seconds"
 		case !ok || sec >= maxCreatedAt:
 			v.why = "is after 2100; want Unix seconds (is it milliseconds?)"

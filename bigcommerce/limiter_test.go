@@ -21,7 +21,6 @@ type simStore struct {
 	start     time.Time
 	used      int
 	perWindow []int
-	rejected  int // 429s answered to the limiter's clients
 }
 
 // hit counts one request now and returns the answer's headers and

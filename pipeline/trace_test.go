@@ -72,7 +72,7 @@ func TestPipelineSpansNestUnderPubSubProcessSpan(t *testing.T) {
 	attr := func(s sdktrace.ReadOnlySpan, k attribute.Key) string {
 		for _, a := range s.Attributes() {
 			if a.Key == k {
-				return a.Value.Emit()
+				return a.Value.String()
 			}
 		}
 		return ""

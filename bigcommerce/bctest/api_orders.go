@@ -2,7 +2,6 @@ package bctest
 
 import (
 	"fmt"
-	"slices"
 )
 
 // order returns the order named by the {id} path parameter, answering 404
@@ -124,12 +123,4 @@ func getRefund(c *call) {
 		return
 	}
 	c.notFound(fmt.Sprintf("Refund %d not found", id))
-}
-
-// removeShipment deletes shipment s from its order.
-func (d *storeData) removeShipment(s *shipment) {
-	if o := d.orders[s.OrderID]; o != nil {
-		o.shipments = slices.DeleteFunc(o.shipments, func(x *shipment) bool { return x == s })
-	}
-	delete(d.shipments, s.ID)
 }
