@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 
 	"bcstream/bigcommerce/bctest"
 	"bcstream/internal/emulator"
@@ -126,9 +127,19 @@ func benchMain(ctx context.Context, args []string) error {
 	return nil
 }
 
+// createSub adds the bare consumer's plain subscription on topic, so both
+// consumers read the same backlog.
 func createSub(ctx context.Context, client *pubsub.Client, id, topic string) error {
-	t := registrar.Topology{Topic: topic, DeadLetterTopic: topic, Subscription: id, DeadLetterSubscription: id, AckDeadline: 60 * time.Second}
-	return registrar.EnsureTopology(ctx, client, t)
+	p := client.Project()
+	_, err := client.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
+		Name:               "projects/" + p + "/subscriptions/" + id,
+		Topic:              "projects/" + p + "/topics/" + topic,
+		AckDeadlineSeconds: 60,
+	})
+	if err != nil {
+		return fmt.Errorf("create subscription %s: %w", id, err)
+	}
+	return nil
 }
 
 // publishBacklog publishes o.events messages, of which a fraction o.dupRate
