@@ -13,6 +13,7 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
@@ -482,7 +483,7 @@ func (p *Pipeline) decode(ctx context.Context, data []byte) (bigcommerce.Event, 
 	ev, err := bigcommerce.Decode(data)
 	if err != nil {
 		span.RecordError(err)
-		span.SetStatus(codesError, "decode failed")
+		span.SetStatus(codes.Error, "decode failed")
 	}
 	return ev, err
 }
@@ -543,7 +544,7 @@ func (p *Pipeline) enrich(ctx context.Context, ev *bigcommerce.Event, rec *sink.
 	err := p.enricher.Enrich(ctx, ev, rec)
 	if err != nil {
 		span.RecordError(err)
-		span.SetStatus(codesError, "enrich failed")
+		span.SetStatus(codes.Error, "enrich failed")
 	}
 	span.SetAttributes(enrichmentAttr(rec.Enrichment))
 	return err
@@ -568,7 +569,7 @@ func (p *Pipeline) writeBatch(ctx context.Context, b *batch) {
 			"records", len(b.recs), "error", b.err)
 		if span != nil {
 			span.RecordError(b.err)
-			span.SetStatus(codesError, "sink write failed")
+			span.SetStatus(codes.Error, "sink write failed")
 		}
 	}
 }

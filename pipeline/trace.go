@@ -4,13 +4,10 @@ import (
 	"context"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
 	"bcstream/bigcommerce"
 )
-
-const codesError = codes.Error
 
 // Span attribute keys. The store hash is an identifier, not a secret;
 // tokens never reach a span.
