@@ -337,6 +337,9 @@ func (p *Pipeline) process(j *cpuJob) {
 			return
 		}
 	}
+	if j.r.enrich {
+		p.enrichSlow(j)
+	}
 	j.o = j.r.o
 	if j.r.b == nil {
 		return
@@ -375,6 +378,7 @@ type cpuJob struct {
 	now     time.Time
 	ev      bigcommerce.Event // the decoded event, once decoded is set
 	decoded bool
+	rec     sink.Record // the event's record, while it waits for Enrich
 	r       prepared
 	o       outcome       // the message's outcome, once processed
 	done    chan struct{} // buffered(1); reused with the job
@@ -391,6 +395,9 @@ type prepared struct {
 	claim *claim
 	// wait is set when another delivery of the same event is in flight.
 	wait <-chan struct{}
+	// enrich is set when the record (in the job) still needs the
+	// Enricher's blocking step; key and claim are set with it.
+	enrich bool
 }
 
 // runCPU serves cpuJobs until p.cpu is closed.
@@ -437,12 +444,41 @@ func (p *Pipeline) prepare(j *cpuJob) prepared {
 	if res == duplicate {
 		return prepared{o: outcome{fate: fateDuplicate}}
 	}
-	b, idx, o := p.add(ctx, j.m, &j.ev, key, j.now)
+	j.rec = p.newRecord(j.m, &j.ev, key, j.now)
+	done, err := p.prepareEnrich(ctx, &j.ev, &j.rec)
+	if err != nil {
+		p.dedupe.release(key, c)
+		return prepared{o: classify(err)}
+	}
+	if !done {
+		return prepared{enrich: true, key: key, claim: c}
+	}
+	b, idx, o := p.add(ctx, &j.rec)
 	if b == nil {
 		p.dedupe.release(key, c)
 		return prepared{o: o}
 	}
 	return prepared{b: b, idx: idx, key: key, claim: c}
+}
+
+// enrichSlow runs the Enricher's blocking step for j on the callback
+// goroutine, then adds the record to a batch. It leaves j.r as prepare
+// would have: a batch to wait for, or a final outcome.
+//
+//go:noinline
+func (p *Pipeline) enrichSlow(j *cpuJob) {
+	r := &j.r
+	r.enrich = false
+	err := p.enrich(j.ctx, &j.ev, &j.rec)
+	if err == nil {
+		r.b, r.idx, r.o = p.add(j.ctx, &j.rec)
+		if r.b != nil {
+			return
+		}
+	} else {
+		r.o = classify(err)
+	}
+	p.dedupe.release(r.key, r.claim)
 }
 
 // batchOutcome reads the outcome of the message's record from its
@@ -499,9 +535,8 @@ func (p *Pipeline) reserve(ctx context.Context, key eventKey) (*claim, reservati
 	return c, res, wait
 }
 
-// add builds the event's record, enriches it and adds it to a batch. On
-// failure it returns a nil batch and the outcome.
-func (p *Pipeline) add(ctx context.Context, m *pubsub.Message, ev *bigcommerce.Event, key eventKey, now time.Time) (*batch, int, outcome) {
+// newRecord builds the event's record, not yet enriched.
+func (p *Pipeline) newRecord(m *pubsub.Message, ev *bigcommerce.Event, key eventKey, now time.Time) sink.Record {
 	rec := sink.Record{
 		EventID:        key.EventID(),
 		StoreHash:      ev.StoreHash,
@@ -521,25 +556,50 @@ func (p *Pipeline) add(ctx context.Context, m *pubsub.Message, ev *bigcommerce.E
 	if m.DeliveryAttempt != nil {
 		rec.DeliveryAttempt = *m.DeliveryAttempt
 	}
-	if err := p.enrich(ctx, ev, &rec); err != nil {
-		return nil, 0, classify(err)
-	}
+	return rec
+}
+
+// add adds the record to a batch. On failure it returns a nil batch and
+// the outcome.
+func (p *Pipeline) add(ctx context.Context, rec *sink.Record) (*batch, int, outcome) {
 	var link trace.SpanContext
 	if p.tracing {
 		link = trace.SpanContextFromContext(ctx)
 	}
-	b, idx, err := p.batcher.add(&rec, link)
+	b, idx, err := p.batcher.add(rec, link)
 	if err != nil {
 		return nil, 0, outcome{fate: fateRetry, err: err}
 	}
 	return b, idx, outcome{}
 }
 
+// prepareEnrich runs the Enricher's non-blocking step, under an enrich
+// span whose status attribute is "pending" when the fetch is still to come.
+func (p *Pipeline) prepareEnrich(ctx context.Context, ev *bigcommerce.Event, rec *sink.Record) (bool, error) {
+	if !p.tracing {
+		return p.enricher.Prepare(ev, rec)
+	}
+	_, span := p.tracer.Start(ctx, "enrich")
+	defer span.End()
+	done, err := p.enricher.Prepare(ev, rec)
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "enrich failed")
+	}
+	if done {
+		span.SetAttributes(enrichmentAttr(rec.Enrichment))
+	} else {
+		span.SetAttributes(enrichmentAttr("pending"))
+	}
+	return done, err
+}
+
+// enrich runs the Enricher's blocking step under an enrich.fetch span.
 func (p *Pipeline) enrich(ctx context.Context, ev *bigcommerce.Event, rec *sink.Record) error {
 	if !p.tracing {
 		return p.enricher.Enrich(ctx, ev, rec)
 	}
-	ctx, span := p.tracer.Start(ctx, "enrich")
+	ctx, span := p.tracer.Start(ctx, "enrich.fetch")
 	defer span.End()
 	err := p.enricher.Enrich(ctx, ev, rec)
 	if err != nil {
