@@ -140,6 +140,10 @@ func (sim *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !st.admit(sw, r, rel, api) {
 		return
 	}
+	if k, ok := sim.serveWebhooks(sw, r, st, rel); ok {
+		key = k // webhook management (webhooks_api.go): not GET-only
+		return
+	}
 	if rt == nil {
 		writeError(sw, api, http.StatusNotFound, "The requested resource was not found.")
 		return

@@ -6,11 +6,10 @@ package bctest
 // customers, categories and brands, and a few neighbours a client is
 // likely to call. All are GET.
 //
-// TODO(registrar issue): webhook management goes here — POST/PUT/DELETE
-// /v3/hooks/{id}, GET /v3/hooks and /v3/hooks/admin, and the GraphQL
-// Admin endpoint (POST /graphql: createPubSubWebhook, updatePubSubWebhook,
-// deleteWebhook, store.webhooks). The router serves GET only today; give
-// route a method when adding them.
+// Webhook management (REST POST/PUT/DELETE /v3/hooks, GET /v3/hooks and
+// /v3/hooks/admin, and the GraphQL Admin webhook operations at POST
+// /graphql) is served by serveWebhooks (webhooks_api.go), which ServeHTTP
+// consults before these GET routes.
 func (sim *Simulator) registerRoutes() {
 	// Orders (V2), with their V3 transactions, refunds and metafields.
 	sim.get("/v2/orders/{id}", getOrder)

@@ -80,12 +80,10 @@ type Options struct {
 // base URLs at APIBase and B2BBase. All methods are safe for concurrent
 // use.
 //
-// TODO(registrar issue): webhook management — REST POST/PUT/DELETE
-// /v3/hooks, GET /v3/hooks (list, admin) and the GraphQL Admin
-// createPubSubWebhook / updatePubSubWebhook / deleteWebhook mutations at
-// POST /stores/{hash}/graphql — belongs here, backed by storeData.hooks
-// (which already serves GET /v3/hooks/{id} for store/hook/deliveryException
-// enrichment). Register the routes in api_routes.go next to that one.
+// Webhook management — the GraphQL Admin Pub/Sub webhook operations and
+// REST /v3/hooks — is in webhooks.go and webhooks_api.go; Deliver
+// publishes change envelopes only through active Pub/Sub webhooks (opt-in;
+// Publish stays unconditional).
 type Simulator struct {
 	seed   int64
 	now    func() time.Time
@@ -96,6 +94,8 @@ type Simulator struct {
 	stores map[string]*simStore
 	hashes []string // in the order added
 	defs   Options  // defaults for AddStore
+
+	hookCfg webhookSettings // webhook management, see webhooks.go
 }
 
 // simStore is one store: its configuration, entities and API state.
@@ -120,6 +120,9 @@ type simStore struct {
 	// issued are the hashes of recent change envelopes, by created_at
 	// second, for Options.UniqueHashes; guarded by mu.
 	issued map[int64]map[string]bool
+
+	// wh is the webhook management state (webhooks.go); guarded by mu.
+	wh webhookState
 }
 
 // NewSimulator returns a simulator with the stores of opts, their entities
