@@ -9,6 +9,7 @@ import (
 	"bcstream/internal/logging"
 	"bcstream/internal/telemetry"
 	"bcstream/pipeline"
+	"bcstream/pipeline/enrich"
 	"bcstream/sink"
 )
 
@@ -24,6 +25,18 @@ type Config struct {
 	// Sinks lists the sinks every batch is written to; a message is acked
 	// only when all of them accepted its record.
 	Sinks []string `env:"SINKS, default=sqlite"`
+
+	// StoresFile is the store registry (see internal/stores): the stores
+	// whose events are trusted and enriched, and where their API tokens
+	// come from. Without it events are recorded with enrichment
+	// "skipped", from any store.
+	StoresFile string `env:"STORES_FILE"`
+
+	// APIURL is the BigCommerce API root; requests go to
+	// {APIURL}/stores/{hash}/v2/… and /v3/….
+	APIURL string `env:"BIGCOMMERCE_API_URL, default=https://api.bigcommerce.com"`
+
+	Enrich enrich.Config
 
 	// LogLevel is debug, info, warn or error.
 	LogLevel logging.Level `env:"LOG_LEVEL, default=info"`

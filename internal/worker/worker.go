@@ -14,9 +14,12 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	"github.com/sethvargo/go-envconfig"
 
+	"bcstream/bigcommerce"
 	"bcstream/internal/health"
+	"bcstream/internal/stores"
 	"bcstream/internal/telemetry"
 	"bcstream/pipeline"
+	"bcstream/pipeline/enrich"
 	"bcstream/sink"
 )
 
@@ -33,8 +36,12 @@ type Deps struct {
 	Lookuper envconfig.Lookuper
 	// Version is recorded in every row and in telemetry.
 	Version string
-	// Enricher overrides the pass-through enricher.
+	// Enricher overrides the enricher the configuration selects (the
+	// enrichment stage with STORES_FILE, else pass-through).
 	Enricher pipeline.Enricher
+	// Credentials, when set, supply store tokens instead of the registry
+	// (tests, the demo); the registry still says which stores are known.
+	Credentials bigcommerce.Credentials
 }
 
 // Worker is an assembled worker, ready to Run.
@@ -45,6 +52,7 @@ type Worker struct {
 	client    *pubsub.Client
 	sink      sink.Sink
 	pipeline  *pipeline.Pipeline
+	enrich    *enrich.Stage // nil without a store registry
 	health    *health.Server
 
 	closeOnce sync.Once
@@ -87,10 +95,17 @@ func New(ctx context.Context, cfg Config, deps Deps) (_ *Worker, err error) {
 		return nil, fmt.Errorf("sinks: %w", err)
 	}
 
+	enricher := deps.Enricher
+	if enricher == nil {
+		if enricher, err = w.newEnricher(cfg, deps); err != nil {
+			return nil, err
+		}
+	}
+
 	pd := pipeline.Deps{
 		Client:        w.client,
 		Sink:          w.sink,
-		Enricher:      deps.Enricher,
+		Enricher:      enricher,
 		Logger:        w.logger,
 		MeterProvider: w.providers.MeterProvider,
 		WorkerVersion: deps.Version,
@@ -115,8 +130,58 @@ func New(ctx context.Context, cfg Config, deps Deps) (_ *Worker, err error) {
 	return w, nil
 }
 
+// newEnricher builds the enrichment stage from the store registry, or
+// the pass-through enricher (with a warning) when there is none.
+func (w *Worker) newEnricher(cfg Config, deps Deps) (pipeline.Enricher, error) {
+	if cfg.StoresFile == "" {
+		w.logger.Warn("STORES_FILE is not set: events from any store are recorded without their entity (enrichment=skipped)")
+		return pipeline.PassThrough{}, nil
+	}
+	reg, err := stores.Load(cfg.StoresFile, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store registry (STORES_FILE):\n%w", err)
+	}
+	creds := deps.Credentials
+	if creds == nil {
+		creds = reg
+	}
+	opts := []bigcommerce.Option{
+		bigcommerce.WithLogger(w.logger),
+		bigcommerce.WithMeterProvider(w.providers.MeterProvider),
+		bigcommerce.WithMaxInFlight(cfg.Enrich.StoreConcurrency),
+		bigcommerce.WithUserAgent("bcstream-worker/" + deps.Version),
+	}
+	if w.providers.TracingEnabled {
+		opts = append(opts, bigcommerce.WithTracerProvider(w.providers.TracerProvider))
+	}
+	client, err := bigcommerce.NewClient(cfg.APIURL, creds, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("BigCommerce client (BIGCOMMERCE_API_URL): %w", err)
+	}
+	w.enrich, err = enrich.New(cfg.Enrich, enrich.Deps{
+		Client:        client,
+		Registered:    func(hash string) bool { _, ok := reg.Lookup(hash); return ok },
+		Logger:        w.logger,
+		MeterProvider: w.providers.MeterProvider,
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.logger.Info("enriching events", "stores", len(reg.Stores()), "api", cfg.APIURL)
+	return w.enrich, nil
+}
+
 // Stats returns the pipeline's counters (for progress lines and tests).
 func (w *Worker) Stats() pipeline.Stats { return w.pipeline.Stats() }
+
+// EnrichStats returns the enrichment stage's counters, and false when
+// the worker does not enrich (no STORES_FILE).
+func (w *Worker) EnrichStats() (enrich.Stats, bool) {
+	if w.enrich == nil {
+		return enrich.Stats{}, false
+	}
+	return w.enrich.Stats(), true
+}
 
 // Run receives and writes events until ctx is done, then drains. It logs a
 // summary of what it did before returning, and returns only after
@@ -175,6 +240,9 @@ func (w *Worker) close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), closeBudget)
 	defer cancel()
 	var errs []error
+	if w.enrich != nil {
+		w.enrich.Close() // after the pipeline: nothing waits for it any more
+	}
 	if w.sink != nil {
 		if err := w.sink.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close sinks: %w", err))
