@@ -276,16 +276,17 @@ func (l *limiter) observeLocked(now time.Time, rl RateLimit) {
 	}
 }
 
-// pause stops every request to the store until t (a 429).
+// pause stops every request to the store until t (a 429). It leaves the
+// quota budget alone: a quota 429 carries the rate-limit headers, which
+// done has already taken in (nothing left until the reset), while a 429
+// without them is platform overload, which says nothing about the
+// store's quota. Zeroing the budget here once made every platform 429
+// stall the store until the end of its 30 s window.
 func (l *limiter) pause(t time.Time) {
 	l.mu.Lock()
 	if t.After(l.pausedUntil) {
 		l.pausedUntil = t
 	}
-	if l.known && t.After(l.resetAt) {
-		l.resetAt = t
-	}
-	l.left = 0
 	l.mu.Unlock()
 	l.signal()
 }

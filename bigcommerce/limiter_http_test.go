@@ -2,6 +2,9 @@ package bigcommerce_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -96,5 +99,54 @@ func TestLimiterOneInFlightUntilQuotaKnown(t *testing.T) {
 	getMany(t, c, "abc123", 10, 30)
 	if m := api.maxConcurrent(); m != 1 {
 		t.Errorf("max in flight = %d, want 1", m)
+	}
+}
+
+// TestPlatform429DoesNotSpendTheQuota: a 429 without rate-limit headers is
+// BigCommerce shedding load, not the store's quota running out. The client
+// backs off a few seconds, then carries on with the quota the last headers
+// reported — it once treated the quota as spent and stalled the store
+// until the end of its 30 s window after every such 429.
+func TestPlatform429DoesNotSpendTheQuota(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	var mu sync.Mutex
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		i := n
+		mu.Unlock()
+		if i == 2 { // platform overload: no rate-limit headers
+			writeJSON(w, http.StatusTooManyRequests, `{"status":429}`)
+			return
+		}
+		h := w.Header()
+		h.Set("X-Rate-Limit-Requests-Quota", "150")
+		h.Set("X-Rate-Limit-Time-Window-Ms", "30000")
+		h.Set("X-Rate-Limit-Time-Reset-Ms", "29000")
+		h.Set("X-Rate-Limit-Requests-Left", strconv.Itoa(150-i))
+		writeJSON(w, http.StatusOK, `{"data":{}}`)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := bigcommerce.NewClient(srv.URL, staticCreds(testToken), bigcommerce.WithClock(clock),
+		bigcommerce.WithBackoff(time.Millisecond, 10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // the second request meets the 429 and is retried
+		if _, err := c.Get(context.Background(), "abc123", "/v2/store", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var total time.Duration
+	for _, d := range clock.sleeps() {
+		total += d
+	}
+	if total > 5*time.Second {
+		t.Errorf("the client slept %v (%v) around one platform 429; want the overload back-off of a few seconds, not the rest of the window", total, clock.sleeps())
+	}
+	if st, _ := c.LimiterStats("abc123"); st.Left < 100 {
+		t.Errorf("after a platform 429 the limiter thinks %d requests are left; the server said ~147", st.Left)
 	}
 }
