@@ -225,6 +225,11 @@ func (w *Worker) logSummary(ctx context.Context) {
 			"busy_seconds", busy.Seconds(),
 			"settled_per_second", float64(s.Settled())/busy.Seconds())
 	}
+	if w.enrich != nil {
+		e := w.enrich.Stats()
+		attrs = append(attrs, "enrichment", e.ByOutcome, "enrich_fetches", e.Fetches, "enrich_batch_fetches", e.BatchFetches,
+			"enrich_coalesced", e.Coalesced, "enrich_shed", e.Shed, "enrich_timed_out", e.TimedOut)
+	}
 	w.logger.InfoContext(ctx, "worker stopped", attrs...)
 }
 
