@@ -11,8 +11,9 @@ import (
 )
 
 // The demo (README command 1) must end with exactly the unique events in
-// SQLite and every malformed message dead-lettered with its reason, on
-// the in-process fake and on Google's emulator.
+// SQLite, enriched from the simulated stores, and every malformed message
+// and every event of the unregistered store dead-lettered with its
+// reason, on the in-process fake and on Google's emulator.
 func TestDemo(t *testing.T) {
 	if os.Getenv("PUBSUB_EMULATOR_HOST") != "" {
 		t.Skip("PUBSUB_EMULATOR_HOST is set; the demo would use it")
@@ -35,14 +36,20 @@ func TestDemo(t *testing.T) {
 				}
 			}
 			db := filepath.Join(t.TempDir(), "demo.db")
-			res, err := run(t.Context(), options{events: 3000, stores: 3, rate: 0, dupRate: 0.1, badRate: 0.02,
-				dbPath: db, seed: 11, inProcess: inProcess})
+			res, err := run(t.Context(), options{events: 2000, stores: 3, rate: 0, dupRate: 0.1, badRate: 0.02, strangerRate: 0.01,
+				quota: 1500, dbPath: db, seed: 11, inProcess: inProcess})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.stats.Written != int64(res.unique) || res.stats.Duplicates != int64(res.dups) || res.stats.DeadLettered != int64(res.bads) {
-				t.Fatalf("published %d unique, %d duplicates, %d malformed; worker wrote %d, deduped %d, dead-lettered %d",
-					res.unique, res.dups, res.bads, res.stats.Written, res.stats.Duplicates, res.stats.DeadLettered)
+			if res.stats.Written != int64(res.unique) || res.stats.Duplicates != int64(res.dups) || res.stats.DeadLettered != int64(res.bads+res.strangers) {
+				t.Fatalf("published %d unique, %d duplicates, %d malformed, %d unregistered; worker wrote %d, deduped %d, dead-lettered %d",
+					res.unique, res.dups, res.bads, res.strangers, res.stats.Written, res.stats.Duplicates, res.stats.DeadLettered)
+			}
+			if res.deadByReason["unknown_store"] != res.strangers {
+				t.Errorf("dead letters by reason %v, want %d unknown_store", res.deadByReason, res.strangers)
+			}
+			if ok := res.enrich.ByOutcome["ok"]; ok < int64(res.unique)/2 {
+				t.Errorf("only %d of %d events enriched ok: %v", ok, res.unique, res.enrich.ByOutcome)
 			}
 			dead := 0
 			for reason, n := range res.deadByReason {
@@ -51,8 +58,8 @@ func TestDemo(t *testing.T) {
 				}
 				dead += n
 			}
-			if dead != res.bads {
-				t.Errorf("dead-letter subscription holds %d messages, want %d", dead, res.bads)
+			if dead != res.bads+res.strangers {
+				t.Errorf("dead-letter subscription holds %d messages, want %d", dead, res.bads+res.strangers)
 			}
 			conn, err := sql.Open("sqlite", db)
 			if err != nil {
@@ -60,12 +67,19 @@ func TestDemo(t *testing.T) {
 			}
 			defer conn.Close()
 			var rows int
-			// The query the demo prints must run on the file it leaves.
-			if err := conn.QueryRow("SELECT count(*) FROM (" + exampleQuery[:len(exampleQuery)-1] + ")").Scan(&rows); err != nil {
-				t.Fatalf("example query: %v", err)
+			// The queries the demo prints must run on the file it leaves.
+			for _, q := range []string{exampleQuery, orderQuery} {
+				if err := conn.QueryRow("SELECT count(*) FROM (" + q[:len(q)-1] + ")").Scan(&rows); err != nil {
+					t.Fatalf("example query: %v", err)
+				}
+				if rows == 0 {
+					t.Fatalf("example query returned no rows:\n%s", q)
+				}
 			}
-			if rows == 0 {
-				t.Fatal("example query returned no rows")
+			var orders int
+			conn.QueryRow("SELECT count(*) FROM events WHERE entity_type = 'order' AND enrichment = 'ok' AND json_extract(entity, '$.orders.id') = CAST(entity_id AS INTEGER)").Scan(&orders)
+			if orders == 0 {
+				t.Error("no enriched order whose entity is the order the event names")
 			}
 			var n int
 			conn.QueryRow("SELECT count(*) FROM events").Scan(&n)
