@@ -33,7 +33,9 @@ type options struct {
 	// the registry (dead-lettered as unknown_store).
 	strangerRate float64
 	// quota is each simulated store's API quota per 30 s.
-	quota     int
+	quota int
+	// bigQuery writes to the BigQuery emulator instead of SQLite.
+	bigQuery  bool
 	dbPath    string
 	seed      int64
 	inProcess bool
@@ -54,6 +56,7 @@ func main() {
 	flag.StringVar(&o.dbPath, "db", "bcstream-demo.db", "SQLite file to write (replaced unless -keep)")
 	flag.BoolVar(&o.keepDB, "keep", false, "keep an existing SQLite file and add to it")
 	flag.Int64Var(&o.seed, "seed", time.Now().UnixNano(), "event generator seed")
+	flag.BoolVar(&o.bigQuery, "bigquery", false, "write to the BigQuery emulator (goccy/bigquery-emulator, built on first use: ~11 min) instead of SQLite")
 	flag.BoolVar(&o.inProcess, "in-process", false, "use the in-process Pub/Sub fake even when the emulator is installed")
 	flag.Parse()
 	if o.events <= 0 || o.stores <= 0 || o.rate < 0 || o.dupRate < 0 || o.badRate < 0 || o.strangerRate < 0 ||

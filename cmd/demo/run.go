@@ -29,6 +29,7 @@ import (
 	"bcstream/sink"
 
 	// The sinks the demo can write to (SINKS, default sqlite).
+	_ "bcstream/sink/bigquery"
 	_ "bcstream/sink/jsonl"
 	_ "bcstream/sink/sqlite"
 )
@@ -128,13 +129,24 @@ func run(ctx context.Context, o options) (result, error) {
 		"STORES_FILE":              stores.file,
 		"BIGCOMMERCE_API_URL":      stores.srv.URL,
 	})
-	defaults := envconfig.MapLookuper(map[string]string{
+	demoDefaults := map[string]string{
 		"SINKS":          "sqlite",
 		"SQLITE_PATH":    o.dbPath,
 		"PUBSUB_STREAMS": "8",     // the emulator serves ~2,000 msg/s per stream
 		"LOG_LEVEL":      "error", // the summary counts dead letters by reason
-	})
-	env := envconfig.MultiLookuper(forced, envconfig.OsLookuper(), defaults)
+	}
+	if o.bigQuery {
+		bqEnv, stopBQ, err := startBigQuery(ctx)
+		if err != nil {
+			return res, err
+		}
+		defer stopBQ()
+		for k, v := range bqEnv {
+			demoDefaults[k] = v
+		}
+	}
+	env := envconfig.MultiLookuper(forced, envconfig.OsLookuper(), envconfig.MapLookuper(demoDefaults))
+	lookup := func(k string) string { v, _ := env.Lookup(k); return v }
 	var cfg worker.Config
 	if err := config.Load(ctx, &cfg, env); err != nil {
 		return res, fmt.Errorf("worker configuration:\n%w", err)
@@ -175,6 +187,11 @@ func run(ctx context.Context, o options) (result, error) {
 	res.apiRequests, res.api429s = stores.requests()
 	res.deadByReason = deadLetters(ctx, client, top.DeadLetterSubscription, int(res.stats.DeadLettered))
 	printSummary(os.Stdout, o, res, elapsed)
+	if slices.Contains(cfg.Sinks, "bigquery") {
+		if err := printBigQuery(ctx, os.Stdout, lookup); err != nil {
+			return res, err
+		}
+	}
 	return res, printQuery(os.Stdout, o.dbPath, cfg.Sinks)
 }
 

@@ -19,6 +19,7 @@ import (
 	"bcstream/internal/worker"
 
 	// The sinks compiled into the worker.
+	_ "bcstream/sink/bigquery"
 	_ "bcstream/sink/jsonl"
 	_ "bcstream/sink/sqlite"
 )

@@ -1,0 +1,4 @@
+package bigquery
+
+// Reconcile exposes reconcile to the external tests.
+var Reconcile = reconcile
