@@ -7,23 +7,16 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
-	"sync"
-	"syscall"
 	"time"
+
+	"bcstream/internal/childproc"
 )
 
-const (
-	// DefaultStartTimeout bounds the wait for a started emulator to
-	// answer. It starts in well under a second when idle; a loaded CI
-	// machine building or running other tests is much slower.
-	DefaultStartTimeout = 60 * time.Second
-
-	stopGrace = 5 * time.Second
-)
+// DefaultStartTimeout bounds the wait for a started emulator to answer.
+// It starts in well under a second when idle; a loaded CI machine
+// building or running other tests is much slower.
+const DefaultStartTimeout = 60 * time.Second
 
 // Options configure Start.
 type Options struct {
@@ -50,20 +43,16 @@ type Options struct {
 	StartTimeout time.Duration
 }
 
-// Process is a running emulator. Stop it when done.
+// Process is a running emulator. Stop it when done. Its Pid (also its
+// process group ID), LogPath (the file with the emulator's output, or ""
+// when Options.LogDir was empty), Done, LogTail and Stop (SIGTERM to the
+// group, SIGKILL after 5 s, an error if it had crashed) come from
+// childproc.Process.
 type Process struct {
-	cmd      *exec.Cmd
+	*childproc.Process
 	project  string
 	restAddr string
 	grpcAddr string
-	logPath  string
-	log      *os.File
-
-	done    chan struct{}
-	waitErr error
-
-	stopOnce sync.Once
-	stopErr  error
 }
 
 // Start runs the emulator (building it first if needed, see Ensure) with
@@ -93,12 +82,12 @@ func Start(ctx context.Context, opts Options) (*Process, error) {
 	restPort, grpcPort := opts.RESTPort, opts.GRPCPort
 	var err error
 	if restPort == 0 {
-		if restPort, err = freePort(host); err != nil {
+		if restPort, err = childproc.FreePort(host); err != nil {
 			return nil, err
 		}
 	}
 	if grpcPort == 0 {
-		if grpcPort, err = freePort(host); err != nil {
+		if grpcPort, err = childproc.FreePort(host); err != nil {
 			return nil, err
 		}
 	}
@@ -106,39 +95,7 @@ func Start(ctx context.Context, opts Options) (*Process, error) {
 		project:  opts.Project,
 		restAddr: net.JoinHostPort(host, strconv.Itoa(restPort)),
 		grpcAddr: net.JoinHostPort(host, strconv.Itoa(grpcPort)),
-		done:     make(chan struct{}),
 	}
-	if opts.LogDir != "" {
-		p.logPath = filepath.Join(opts.LogDir, fmt.Sprintf("bigquery-emulator-%d.log", restPort))
-		p.log, err = os.Create(p.logPath)
-	} else {
-		p.log, err = os.CreateTemp("", "bigquery-emulator-*.log")
-		if err == nil {
-			_ = os.Remove(p.log.Name())
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("bigquery emulator log: %w", err)
-	}
-
-	// Not CommandContext: ctx bounds the start, not the emulator's life.
-	p.cmd = exec.Command(bin, //nolint:noctx // see above
-		"--project="+opts.Project,
-		"--host="+host,
-		"--port="+strconv.Itoa(restPort),
-		"--grpc-port="+strconv.Itoa(grpcPort),
-		"--log-level=warn",
-	)
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	p.cmd.SysProcAttr = sysProcAttr()
-	if err := p.cmd.Start(); err != nil {
-		p.log.Close()
-		return nil, fmt.Errorf("start bigquery emulator: %w", err)
-	}
-	go func() {
-		p.waitErr = p.cmd.Wait()
-		close(p.done)
-	}()
 
 	timeout := opts.StartTimeout
 	if timeout <= 0 {
@@ -146,51 +103,46 @@ func Start(ctx context.Context, opts Options) (*Process, error) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if err := p.waitReady(wctx); err != nil {
-		logTail := p.LogTail(4096)
-		_ = p.Stop()
-		return nil, fmt.Errorf("bigquery emulator (%s) on %s: %w\n%s", p.cmd.String(), p.restAddr, err, logTail)
+	p.Process, err = childproc.Start(wctx, childproc.Spec{
+		Name: "bigquery emulator",
+		Path: bin,
+		Args: []string{
+			"--project=" + opts.Project,
+			"--host=" + host,
+			"--port=" + strconv.Itoa(restPort),
+			"--grpc-port=" + strconv.Itoa(grpcPort),
+			"--log-level=warn",
+		},
+		LogDir:  opts.LogDir,
+		LogName: fmt.Sprintf("bigquery-emulator-%d.log", restPort),
+		Ready:   p.ready,
+	})
+	if err != nil {
+		return nil, err
 	}
 	return p, nil
 }
 
-// waitReady polls the REST API's dataset list until it answers 200.
-func (p *Process) waitReady(ctx context.Context) error {
+// ready returns nil once the REST API's dataset list answers 200.
+func (p *Process) ready(ctx context.Context) error {
 	url := p.RESTEndpoint() + "/bigquery/v2/projects/" + p.project + "/datasets"
-	client := &http.Client{Timeout: 2 * time.Second}
-	var last error
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := client.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("GET %s: %s", url, resp.Status)
-		}
-		last = err
-		select {
-		case <-p.done:
-			return fmt.Errorf("exited during start-up: %v", p.waitErr)
-		case <-ctx.Done():
-			return fmt.Errorf("not answering (last: %v): %w", last, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
 	}
+	resp, err := readyClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return nil
 }
 
-func freePort(host string) (int, error) {
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
+// readyClient bounds each of ready's requests.
+var readyClient = &http.Client{Timeout: 2 * time.Second}
 
 // Project returns the project the emulator serves.
 func (p *Process) Project() string { return p.project }
@@ -211,56 +163,4 @@ func (p *Process) Env() []string {
 		"BIGQUERY_ENDPOINT=" + p.RESTEndpoint(),
 		"BIGQUERY_STORAGE_ENDPOINT=" + p.GRPCEndpoint(),
 	}
-}
-
-// Pid returns the emulator's process ID (also its process group ID).
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
-
-// LogPath returns the file with the emulator's output, or "" when
-// Options.LogDir was empty.
-func (p *Process) LogPath() string { return p.logPath }
-
-// Done is closed when the emulator has exited.
-func (p *Process) Done() <-chan struct{} { return p.done }
-
-// LogTail returns up to the last n bytes of the emulator's output, or ""
-// after Stop.
-func (p *Process) LogTail(n int64) string {
-	fi, err := p.log.Stat()
-	if err != nil {
-		return ""
-	}
-	off := max(fi.Size()-n, 0)
-	b := make([]byte, fi.Size()-off)
-	k, err := p.log.ReadAt(b, off)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return ""
-	}
-	return string(b[:k])
-}
-
-// Stop terminates the emulator: SIGTERM to its process group, then
-// SIGKILL after 5 s. It returns once the process is reaped, with an error
-// if it had crashed before. It is safe to call more than once.
-func (p *Process) Stop() error {
-	p.stopOnce.Do(func() {
-		select {
-		case <-p.done:
-			if p.waitErr != nil {
-				p.stopErr = fmt.Errorf("bigquery emulator had exited: %w", p.waitErr)
-			}
-		default:
-			if err := signalGroup(p.cmd.Process.Pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-				p.stopErr = fmt.Errorf("stop bigquery emulator: %w", err)
-			}
-			select {
-			case <-p.done:
-			case <-time.After(stopGrace):
-				_ = signalGroup(p.cmd.Process.Pid, syscall.SIGKILL)
-				<-p.done
-			}
-		}
-		_ = p.log.Close()
-	})
-	return p.stopErr
 }

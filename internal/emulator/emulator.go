@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -21,12 +20,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"bcstream/internal/childproc"
 )
 
 const (
@@ -40,9 +40,6 @@ const (
 	// JVM is up in 1–2 s on an idle 2-core machine, but much slower on a
 	// loaded CI box running several test binaries at once.
 	DefaultStartTimeout = 60 * time.Second
-
-	// stopGrace is how long Stop waits after SIGTERM before SIGKILL.
-	stopGrace = 5 * time.Second
 )
 
 // DefaultJavaOpts caps the JVM heap. Left alone, the JVM may grow its heap to
@@ -206,18 +203,14 @@ type Options struct {
 	StartTimeout time.Duration
 }
 
-// Process is a running emulator. Call Stop when done with it.
+// Process is a running emulator. Call Stop when done with it. Its Pid
+// (the JVM's, also its process group ID), LogPath (the file with the
+// emulator's output, or "" when Options.LogDir was empty), Done, LogTail
+// and Stop (SIGTERM to the group, SIGKILL after 5 s, an error if the
+// emulator had crashed) come from childproc.Process.
 type Process struct {
-	cmd     *exec.Cmd
-	host    string
-	logPath string
-	log     *os.File
-
-	done    chan struct{} // closed when the JVM has exited and been reaped
-	waitErr error         // cmd.Wait's result, set before done is closed
-
-	stopOnce sync.Once
-	stopErr  error
+	*childproc.Process
+	host string
 }
 
 // Start launches the emulator and waits until it answers a gRPC call
@@ -256,7 +249,7 @@ func Start(ctx context.Context, opts Options) (*Process, error) {
 	}
 	port := opts.Port
 	if port == 0 {
-		if port, err = freePort(host); err != nil {
+		if port, err = childproc.FreePort(host); err != nil {
 			return nil, err
 		}
 	}
@@ -264,162 +257,70 @@ func Start(ctx context.Context, opts Options) (*Process, error) {
 	if timeout <= 0 {
 		timeout = DefaultStartTimeout
 	}
+	p := &Process{host: net.JoinHostPort(host, strconv.Itoa(port))}
 
-	p := &Process{host: net.JoinHostPort(host, strconv.Itoa(port)), done: make(chan struct{})}
-	if opts.LogDir != "" {
-		p.logPath = filepath.Join(opts.LogDir, fmt.Sprintf("pubsub-emulator-%d.log", port))
-		p.log, err = os.Create(p.logPath)
-	} else {
-		p.log, err = os.CreateTemp("", "pubsub-emulator-*.log")
-		if err == nil {
-			_ = os.Remove(p.log.Name()) // readable through p.log until closed
-		}
-	}
+	probe, err := newReadyProbe(p.host)
 	if err != nil {
-		return nil, fmt.Errorf("pubsub emulator log: %w", err)
+		return nil, err
 	}
-
-	args := append(slices.Clone(javaOpts), "-jar", jar, "--host="+host, "--port="+strconv.Itoa(port))
-	// Not CommandContext: ctx bounds the start, not the emulator's life.
-	p.cmd = exec.Command(java, args...) //nolint:noctx // see above
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	p.cmd.SysProcAttr = sysProcAttr()
-	if err := p.cmd.Start(); err != nil {
-		p.log.Close()
-		return nil, fmt.Errorf("start pubsub emulator: %w", err)
-	}
-	go func() {
-		p.waitErr = p.cmd.Wait()
-		close(p.done)
-	}()
-
+	defer probe.close()
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if err := p.waitReady(wctx); err != nil {
-		tail := p.LogTail(4096) // before Stop closes the log
-		_ = p.Stop()
-		return nil, fmt.Errorf("pubsub emulator (%s) on %s: %w\n%s", p.cmd.String(), p.host, err, tail)
+	p.Process, err = childproc.Start(wctx, childproc.Spec{
+		Name:    "pubsub emulator",
+		Path:    java,
+		Args:    append(slices.Clone(javaOpts), "-jar", jar, "--host="+host, "--port="+strconv.Itoa(port)),
+		LogDir:  opts.LogDir,
+		LogName: fmt.Sprintf("pubsub-emulator-%d.log", port),
+		Ready:   probe.ready,
+	})
+	if err != nil {
+		return nil, err
 	}
 	return p, nil
 }
 
-// waitReady polls until a TCP connection succeeds, then until a ListTopics
-// call does. Polling TCP first keeps gRPC's reconnect backoff (which grows
-// past a second) out of the JVM's start-up time.
-func (p *Process) waitReady(ctx context.Context) error {
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	wait := func() error {
-		select {
-		case <-p.done:
-			return fmt.Errorf("exited during start-up: %v", p.waitErr)
-		case <-ctx.Done():
-			return fmt.Errorf("not answering: %w", ctx.Err())
-		case <-tick.C:
-			return nil
-		}
+// readyProbe tells whether the emulator answers: first whether its port
+// accepts TCP connections, then whether a ListTopics call succeeds.
+// Polling TCP first keeps gRPC's reconnect backoff (which grows past a
+// second) out of the JVM's start-up time.
+type readyProbe struct {
+	host      string
+	listening bool
+	conn      *grpc.ClientConn
+	pub       pubsubpb.PublisherClient
+}
+
+func newReadyProbe(host string) (*readyProbe, error) {
+	// NewClient does not connect; the first ListTopics does.
+	conn, err := grpc.NewClient(host, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, err
 	}
-	var d net.Dialer
-	for {
+	return &readyProbe{host: host, conn: conn, pub: pubsubpb.NewPublisherClient(conn)}, nil
+}
+
+// ready returns nil once the emulator answers.
+func (r *readyProbe) ready(ctx context.Context) error {
+	if !r.listening {
 		dctx, cancel := context.WithTimeout(ctx, time.Second)
-		c, err := d.DialContext(dctx, "tcp", p.host)
+		var d net.Dialer
+		c, err := d.DialContext(dctx, "tcp", r.host)
 		cancel()
-		if err == nil {
-			c.Close()
-			break
-		}
-		if err := wait(); err != nil {
+		if err != nil {
 			return err
 		}
+		c.Close()
+		r.listening = true
 	}
-
-	conn, err := grpc.NewClient(p.host, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	pub := pubsubpb.NewPublisherClient(conn)
-	for {
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err := pub.ListTopics(cctx, &pubsubpb.ListTopicsRequest{Project: "projects/emulator-probe", PageSize: 1})
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if werr := wait(); werr != nil {
-			return fmt.Errorf("%w (last call: %v)", werr, err)
-		}
-	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err := r.pub.ListTopics(cctx, &pubsubpb.ListTopicsRequest{Project: "projects/emulator-probe", PageSize: 1})
+	return err
 }
 
-// freePort asks the kernel for a free port on host. Another process can take
-// it before the emulator binds it; Start then fails with the emulator's
-// "address in use" in the error.
-func freePort(host string) (int, error) {
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
+func (r *readyProbe) close() { _ = r.conn.Close() }
 
 // Host returns host:port, the value for PUBSUB_EMULATOR_HOST or
 // option.WithEndpoint.
 func (p *Process) Host() string { return p.host }
-
-// Pid returns the JVM's process ID (also its process group ID).
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
-
-// LogPath returns the file with the emulator's output, or "" when
-// Options.LogDir was empty.
-func (p *Process) LogPath() string { return p.logPath }
-
-// Done is closed when the emulator process has exited.
-func (p *Process) Done() <-chan struct{} { return p.done }
-
-// LogTail returns up to the last n bytes of the emulator's output so far, or
-// "" after Stop (read LogPath's file then).
-func (p *Process) LogTail(n int64) string {
-	fi, err := p.log.Stat()
-	if err != nil {
-		return ""
-	}
-	off := max(fi.Size()-n, 0)
-	b := make([]byte, fi.Size()-off)
-	k, err := p.log.ReadAt(b, off)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return ""
-	}
-	return string(b[:k])
-}
-
-// Stop terminates the emulator: SIGTERM to its process group, then SIGKILL
-// if it has not exited within 5 s. It returns once the process has been
-// reaped. It returns an error if the emulator had already exited on its own
-// with a failure (it crashed), or if it could not be signalled. Stop is safe
-// to call more than once and from several goroutines; later calls return the
-// first call's result.
-func (p *Process) Stop() error {
-	p.stopOnce.Do(func() {
-		select {
-		case <-p.done:
-			if p.waitErr != nil {
-				p.stopErr = fmt.Errorf("pubsub emulator had exited: %w", p.waitErr)
-			}
-		default:
-			// ESRCH: it exited (and was reaped) since the select.
-			if err := signalGroup(p.cmd.Process.Pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-				p.stopErr = fmt.Errorf("stop pubsub emulator: %w", err)
-			}
-			select {
-			case <-p.done:
-			case <-time.After(stopGrace):
-				_ = signalGroup(p.cmd.Process.Pid, syscall.SIGKILL)
-				<-p.done
-			}
-		}
-		_ = p.log.Close()
-	})
-	return p.stopErr
-}
