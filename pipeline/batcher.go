@@ -15,17 +15,32 @@ import (
 var errBatcherClosed = errors.New("batcher closed")
 
 // batch is a group of records written to the sink in one call. Each
-// callback that added a record waits on done and then reads its own
-// outcome with sink.RecordErr(err, index).
+// callback that added a record waits for the batch (on done, or on its
+// slot's channel) and then reads its own outcome with
+// sink.RecordErr(err, index).
 type batch struct {
 	recs  []sink.Record
 	bytes int
 	timer *time.Timer
 	done  chan struct{}
 	err   error // set before done is closed
+	// slots are the records' slots, for those added with one; each is
+	// signalled after done is closed.
+	slots []*slot
 	// links are the span contexts of the messages in the batch, so the
 	// batch's write span can link to them.
 	links []trace.SpanContext
+}
+
+// slot is a record's place in a batch, for a caller that adds the record
+// on one goroutine and waits for the batch on another. addTo fills b and
+// idx under the batcher's lock, before any writer can see the batch, and
+// the writer sends on done once the batch is written: the waiter needs no
+// separate hand-off from the goroutine that added the record.
+type slot struct {
+	b    *batch
+	idx  int
+	done chan<- struct{} // buffered(1): the writer never blocks on it
 }
 
 // batcher groups records from concurrent callbacks into batches and hands
@@ -73,6 +88,9 @@ func (bt *batcher) start(ctx context.Context, n int) {
 			for b := range bt.ready {
 				bt.write(ctx, b)
 				close(b.done)
+				for _, s := range b.slots {
+					s.done <- struct{}{}
+				}
 			}
 		})
 	}
@@ -81,6 +99,13 @@ func (bt *batcher) start(ctx context.Context, n int) {
 // add puts rec into the current batch and returns the batch and the
 // record's index in it. It flushes the batch when it is full.
 func (bt *batcher) add(rec *sink.Record, link trace.SpanContext) (*batch, int, error) {
+	return bt.addTo(rec, link, nil)
+}
+
+// addTo is add that also fills in s, if not nil, and has the writer
+// signal it. Once addTo returned without error, s belongs to its waiter:
+// it may already have been signalled.
+func (bt *batcher) addTo(rec *sink.Record, link trace.SpanContext, s *slot) (*batch, int, error) {
 	size := rec.Size()
 	bt.mu.Lock()
 	if bt.closed {
@@ -110,6 +135,10 @@ func (bt *batcher) add(rec *sink.Record, link trace.SpanContext) (*batch, int, e
 	b.bytes += size
 	if link.IsValid() {
 		b.links = append(b.links, link)
+	}
+	if s != nil {
+		s.b, s.idx = b, idx
+		b.slots = append(b.slots, s)
 	}
 	full := len(b.recs) >= bt.maxRows || b.bytes >= bt.maxBytes
 	if full {

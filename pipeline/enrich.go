@@ -10,10 +10,10 @@ import (
 // Enricher adds the entity's current state to a record. It is called once
 // per new (not duplicate) event, concurrently, in two steps:
 //
-//   - Prepare runs on one of the pipeline's few CPU goroutines and must
-//     not block: it settles every event it can without the network (a
-//     delete, a scope with no REST call, an unknown store, a cache hit)
-//     and reports done. Most of the stream never goes further.
+//   - Prepare runs on the pipeline's CPU goroutine and must not block:
+//     it settles every event it can without the network (a delete, a
+//     scope with no REST call, an unknown store, a cache hit) and
+//     reports done. Most of the stream never goes further.
 //   - Enrich runs only when Prepare was not done, on the message's own
 //     callback goroutine, and may wait for the store's API (its quota,
 //     a shared fetch) as long as ctx allows.

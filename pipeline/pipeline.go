@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,9 +65,9 @@ type Pipeline struct {
 	dedupe           *deduper
 	batcher          *batcher
 
-	// cpu hands messages to the CPU goroutines (see handle); jobs
+	// cpu hands messages to the CPU goroutine (see handle); jobs
 	// recycles the hand-off records.
-	cpu  chan *cpuJob
+	cpu  *jobQueue
 	jobs sync.Pool
 
 	// life bounds work that must outlive the Receive context: writes and
@@ -131,7 +130,7 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 	p.subscriptionName = fullName(project, "subscriptions", cfg.Subscription)
 	p.dlqName = fullName(project, "topics", cfg.DeadLetterTopic)
 	p.batcher = newBatcher(cfg.BatchMaxRows, cfg.BatchMaxBytes, cfg.BatchMaxDelay, p.writeBatch)
-	p.cpu = make(chan *cpuJob)
+	p.cpu = newJobQueue()
 	p.jobs.New = func() any { return &cpuJob{done: make(chan struct{}, 1)} }
 	return p, nil
 }
@@ -194,17 +193,13 @@ func (p *Pipeline) Run(ctx context.Context) error {
 
 	p.batcher.start(life, p.cfg.SinkConcurrency)
 
-	// Two CPU goroutines per core: enough to keep the cores busy while
-	// one waits for a writer (backpressure), few enough to stay cache-warm.
-	var cpuWorkers sync.WaitGroup
-	for range 2 * runtime.GOMAXPROCS(0) {
-		cpuWorkers.Go(p.runCPU)
-	}
+	var cpuWorker sync.WaitGroup
+	cpuWorker.Go(p.runCPU)
 	defer func() {
-		// Every callback has returned when Receive does: nothing sends
+		// Every callback has returned when Receive does: nothing pushes
 		// to p.cpu any more.
-		close(p.cpu)
-		cpuWorkers.Wait()
+		p.cpu.close()
+		cpuWorker.Wait()
 	}()
 
 	recvCtx, stopReceiving := context.WithCancel(ctx)
@@ -294,14 +289,22 @@ type workContext struct {
 
 func (c workContext) Value(key any) any { return c.values.Value(key) }
 
-// handle is the Receive callback: prepare the message on a CPU goroutine,
-// wait for its batch on this one, then settle it.
+// handle is the Receive callback: prepare the message on the CPU
+// goroutine, wait until its batch is written, then settle it.
 //
 // Why two goroutines: Pub/Sub runs every callback on a fresh goroutine with
 // a 2 KiB stack, and decoding plus batching from there grew that stack on
 // every message (10-15 % of the worker's CPU in copystack). The CPU-bound
-// part runs on a few long-lived goroutines whose stacks are already grown;
-// the callback keeps only shallow work: waiting and settling.
+// part runs on one long-lived goroutine whose stack is already grown; the
+// callback keeps only shallow work: queueing, waiting and settling.
+//
+// The callback parks once per message in the common case: the CPU
+// goroutine takes queued jobs in bulk (see jobQueue) and puts the record
+// in a batch without answering, and the batch's writer wakes the callback
+// when the batch is written. Each extra hand-off per message (a channel
+// send to a CPU goroutine, an answer back, a second wait for the batch)
+// cost a park and a wake-up: with the library's own goroutines per
+// message, scheduling was the largest cost after the client itself.
 func (p *Pipeline) handle(cbCtx context.Context, m *pubsub.Message) {
 	// The frames on this goroutine are kept small on purpose (state lives
 	// in the pooled job): the whole wait must fit in the first 2 KiB.
@@ -319,44 +322,54 @@ func (p *Pipeline) handle(cbCtx context.Context, m *pubsub.Message) {
 	p.jobs.Put(j)
 }
 
-// process has j prepared on a CPU goroutine, then waits for its batch,
-// leaving the message's outcome in j.o.
+// process has j prepared on the CPU goroutine and waits until its record
+// is written (or its outcome is known otherwise), leaving the message's
+// outcome in j.o.
 //
 //go:noinline
 func (p *Pipeline) process(j *cpuJob) {
-	for {
-		p.cpu <- j
-		<-j.done
-		if j.r.wait == nil {
-			break
-		}
-		// A concurrent delivery of the same event is in flight: wait for
-		// it here, not on a CPU goroutine, then prepare again.
-		if !waitOrDone(j.r.wait, j.ctx.Done()) {
-			j.o = outcome{fate: fateRetry, err: fmt.Errorf("wait for a concurrent delivery of the same event: %w", j.ctx.Err())}
-			return
-		}
+	p.cpu.push(j)
+	// A plain receive, not a select with ctx.Done: selectgo's frame alone
+	// grew the callback goroutine's stack on every message. The wait is
+	// still bounded: the CPU goroutine blocks only while every writer is
+	// busy, every batch is written once a writer takes it, a partial
+	// batch goes to the writers after BATCH_MAX_DELAY, writes run under
+	// SINK_WRITE_TIMEOUT, and after the drain budget under a cancelled
+	// context, which the Sink contract says ends them.
+	<-j.done
+	if j.r.wait != nil || j.r.enrich {
+		p.processSlow(j)
 	}
-	if j.r.enrich {
-		p.enrichSlow(j)
-	}
-	j.o = j.r.o
-	if j.r.b == nil {
+	if j.r.slot.b == nil {
+		j.o = j.r.o
 		return
 	}
 	if p.tracing {
-		p.waitTraced(j.ctx, j.r.b)
-	} else {
-		// A plain receive, not a select with ctx.Done: selectgo's frame
-		// alone grew the callback goroutine's stack on every message. The
-		// wait is still bounded: every batch is closed once a writer
-		// finishes it, a partial batch goes to the writers after
-		// BATCH_MAX_DELAY, writes run under SINK_WRITE_TIMEOUT, and after
-		// the drain budget under a cancelled context, which the Sink
-		// contract says ends them.
-		<-j.r.b.done
+		p.traceWait(j)
 	}
 	j.o = p.batchOutcome(&j.r)
+}
+
+// processSlow finishes a job that came back from the CPU goroutine
+// unbatched: it waits for a concurrent delivery of the same event and has
+// the job prepared again, or runs the Enricher's blocking step here, on
+// the callback goroutine. It returns when j.r is final: a written batch
+// in j.r.slot, or an outcome.
+//
+//go:noinline
+func (p *Pipeline) processSlow(j *cpuJob) {
+	for j.r.wait != nil {
+		if !waitOrDone(j.r.wait, j.ctx.Done()) {
+			j.r = prepared{o: outcome{fate: fateRetry, err: fmt.Errorf("wait for a concurrent delivery of the same event: %w", j.ctx.Err())}}
+			return
+		}
+		j.r.wait = nil
+		p.cpu.push(j)
+		<-j.done
+	}
+	if j.r.enrich && p.enrichSlow(j) {
+		<-j.done
+	}
 }
 
 // waitOrDone reports whether wait was closed before done.
@@ -371,26 +384,29 @@ func waitOrDone(wait, done <-chan struct{}) bool {
 	}
 }
 
-// cpuJob carries one message to a CPU goroutine and its result back.
+// cpuJob carries one message to the CPU goroutine and its result back.
 type cpuJob struct {
 	ctx     context.Context
 	m       *pubsub.Message
 	now     time.Time
 	ev      bigcommerce.Event // the decoded event, once decoded is set
 	decoded bool
-	rec     sink.Record // the event's record, while it waits for Enrich
+	rec     sink.Record // the event's record
 	r       prepared
-	o       outcome       // the message's outcome, once processed
-	done    chan struct{} // buffered(1); reused with the job
+	o       outcome // the message's outcome, once processed
+	// done is signalled once per hand-off: by the CPU goroutine when the
+	// job comes back unbatched, or by the batch's writer once the record
+	// is written. Buffered(1), reused with the job.
+	done chan struct{}
 }
 
 // prepared is the result of the CPU-bound part of handling a message.
 type prepared struct {
-	o outcome // the final outcome, unless b or wait is set
-	// b and idx locate the message's record in a batch; key and claim are
-	// its dedupe claim, committed or released once the batch is written.
-	b     *batch
-	idx   int
+	o outcome // the final outcome, unless slot.b, wait or enrich is set
+	// slot locates the message's record in a batch, once it joined one;
+	// key and claim are its dedupe claim, committed or released once the
+	// batch is written.
+	slot  slot
 	key   eventKey
 	claim *claim
 	// wait is set when another delivery of the same event is in flight.
@@ -398,29 +414,54 @@ type prepared struct {
 	// enrich is set when the record (in the job) still needs the
 	// Enricher's blocking step; key and claim are set with it.
 	enrich bool
+	// added is when the record joined its batch (with tracing only: the
+	// start of the sink.wait span).
+	added time.Time
 }
 
-// runCPU serves cpuJobs until p.cpu is closed.
+// runCPU prepares queued jobs until the queue is closed. A job whose
+// record joined a batch is answered by the batch's writer; any other is
+// answered here, with its outcome or its next step in j.r.
+//
+// One CPU goroutine is enough: prepare never waits except for
+// backpressure, when nothing could move anyway, and at ~2 µs a message
+// it keeps up with far more than one instance receives. One goroutine
+// also means one wake-up per burst rather than a contended hand-off per
+// message.
 func (p *Pipeline) runCPU() {
-	for j := range p.cpu {
-		j.r = p.prepare(j)
-		j.done <- struct{}{}
+	var spare []*cpuJob
+	for {
+		jobs := p.cpu.take(spare)
+		if jobs == nil {
+			return
+		}
+		for _, j := range jobs {
+			if !p.prepare(j) {
+				j.done <- struct{}{}
+			}
+		}
+		clear(jobs) // do not keep settled jobs reachable
+		spare = jobs
 	}
 }
 
-// prepare decodes, dedupes, enriches and batches one message. It does not
-// wait for anything but backpressure (a full batch with every writer
-// busy), and never acks or nacks (settle does). A job comes back after
-// waiting for a concurrent delivery of its event; it is then decoded
-// (and counted) already, and only the dedupe claim is tried again.
-func (p *Pipeline) prepare(j *cpuJob) prepared {
+// prepare decodes, dedupes, enriches and batches one message, writing the
+// result to j.r. It reports whether the record joined a batch: j then
+// belongs to its callback again and must not be touched. It does not wait
+// for anything but backpressure (a full batch with every writer busy),
+// and never acks or nacks (settle does). A job comes back after waiting
+// for a concurrent delivery of its event; it is then decoded (and
+// counted) already, and only the dedupe claim is tried again.
+func (p *Pipeline) prepare(j *cpuJob) (batched bool) {
 	ctx := j.ctx
+	r := &j.r
 	if !j.decoded {
 		p.metrics.receivedOne(ctx, j.now)
 		var err error
 		j.ev, err = p.decode(ctx, j.m.Data)
 		if err != nil {
-			return prepared{o: classify(err)}
+			r.o = classify(err)
+			return false
 		}
 		j.decoded = true
 		ev := &j.ev
@@ -439,46 +480,62 @@ func (p *Pipeline) prepare(j *cpuJob) prepared {
 	key := keyOf(&j.ev)
 	c, res, wait := p.reserve(ctx, key)
 	if wait != nil {
-		return prepared{wait: wait}
+		r.wait = wait
+		return false
 	}
 	if res == duplicate {
-		return prepared{o: outcome{fate: fateDuplicate}}
+		r.o = outcome{fate: fateDuplicate}
+		return false
 	}
+	r.key, r.claim = key, c
 	j.rec = p.newRecord(j.m, &j.ev, key, j.now)
 	done, err := p.prepareEnrich(ctx, &j.ev, &j.rec)
 	if err != nil {
 		p.dedupe.release(key, c)
-		return prepared{o: classify(err)}
+		r.o = classify(err)
+		return false
 	}
 	if !done {
-		return prepared{enrich: true, key: key, claim: c}
+		r.enrich = true
+		return false
 	}
-	b, idx, o := p.add(ctx, &j.rec)
-	if b == nil {
-		p.dedupe.release(key, c)
-		return prepared{o: o}
-	}
-	return prepared{b: b, idx: idx, key: key, claim: c}
+	return p.add(j)
 }
 
 // enrichSlow runs the Enricher's blocking step for j on the callback
-// goroutine, then adds the record to a batch. It leaves j.r as prepare
-// would have: a batch to wait for, or a final outcome.
+// goroutine, then adds the record to a batch. Like prepare, it reports
+// whether the record joined a batch; if not, the outcome is in j.r.o.
 //
 //go:noinline
-func (p *Pipeline) enrichSlow(j *cpuJob) {
+func (p *Pipeline) enrichSlow(j *cpuJob) bool {
 	r := &j.r
 	r.enrich = false
-	err := p.enrich(j.ctx, &j.ev, &j.rec)
-	if err == nil {
-		r.b, r.idx, r.o = p.add(j.ctx, &j.rec)
-		if r.b != nil {
-			return
-		}
-	} else {
+	if err := p.enrich(j.ctx, &j.ev, &j.rec); err != nil {
+		p.dedupe.release(r.key, r.claim)
 		r.o = classify(err)
+		return false
 	}
-	p.dedupe.release(r.key, r.claim)
+	return p.add(j)
+}
+
+// add puts j's record in a batch whose writer will signal j.done, and
+// reports whether it did. If not, it releases the dedupe claim and leaves
+// the outcome in j.r.o. Once it returned true, j belongs to its callback.
+func (p *Pipeline) add(j *cpuJob) bool {
+	r := &j.r
+	var link trace.SpanContext
+	if p.tracing {
+		link = trace.SpanContextFromContext(j.ctx)
+		r.added = time.Now()
+	}
+	r.slot.done = j.done
+	if _, _, err := p.batcher.addTo(&j.rec, link, &r.slot); err != nil {
+		p.dedupe.release(r.key, r.claim)
+		r.slot = slot{}
+		r.o = outcome{fate: fateRetry, err: err}
+		return false
+	}
+	return true
 }
 
 // batchOutcome reads the outcome of the message's record from its
@@ -486,7 +543,7 @@ func (p *Pipeline) enrichSlow(j *cpuJob) {
 // released otherwise.
 func (p *Pipeline) batchOutcome(r *prepared) outcome {
 	o := outcome{fate: fateWritten}
-	if err := sink.RecordErr(r.b.err, r.idx); err != nil {
+	if err := sink.RecordErr(r.slot.b.err, r.slot.idx); err != nil {
 		o = outcome{fate: fateRetry, err: err}
 		if errors.Is(err, sink.ErrRejected) {
 			o = outcome{fate: fatePoison, reason: "sink_rejected", err: err}
@@ -501,13 +558,15 @@ func (p *Pipeline) batchOutcome(r *prepared) outcome {
 	return o
 }
 
-// waitTraced waits for batch b under a sink.wait span.
+// traceWait records the message's wait for its batch as a sink.wait span
+// from when the record joined the batch to now, when it is written. The
+// span is recorded afterwards because the callback learns that its record
+// joined a batch only when the batch is written.
 //
 //go:noinline
-func (p *Pipeline) waitTraced(ctx context.Context, b *batch) {
-	_, span := p.tracer.Start(ctx, "sink.wait")
-	defer span.End()
-	<-b.done
+func (p *Pipeline) traceWait(j *cpuJob) {
+	_, span := p.tracer.Start(j.ctx, "sink.wait", trace.WithTimestamp(j.r.added))
+	span.End()
 }
 
 func (p *Pipeline) decode(ctx context.Context, data []byte) (bigcommerce.Event, error) {
@@ -557,20 +616,6 @@ func (p *Pipeline) newRecord(m *pubsub.Message, ev *bigcommerce.Event, key event
 		rec.DeliveryAttempt = *m.DeliveryAttempt
 	}
 	return rec
-}
-
-// add adds the record to a batch. On failure it returns a nil batch and
-// the outcome.
-func (p *Pipeline) add(ctx context.Context, rec *sink.Record) (*batch, int, outcome) {
-	var link trace.SpanContext
-	if p.tracing {
-		link = trace.SpanContextFromContext(ctx)
-	}
-	b, idx, err := p.batcher.add(rec, link)
-	if err != nil {
-		return nil, 0, outcome{fate: fateRetry, err: err}
-	}
-	return b, idx, outcome{}
 }
 
 // prepareEnrich runs the Enricher's non-blocking step, under an enrich

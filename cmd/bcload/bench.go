@@ -103,12 +103,12 @@ func benchMain(ctx context.Context, args []string) error {
 		fmt.Fprintf(os.Stderr, "round %d: published %d messages (%d unique events)\n", round+1, o.events, unique)
 
 		runDrain := func() error {
-			r, err := runDrain(ctx, o, drainSub)
+			r, err := runDrain(ctx, o, drainSub, round)
 			drains = append(drains, r)
 			return err
 		}
 		runWorker := func() error {
-			r, err := runWorker(ctx, o, workerBin, tmp, top, unique)
+			r, err := runWorker(ctx, o, workerBin, tmp, top, unique, round)
 			workers = append(workers, r)
 			return err
 		}
@@ -191,13 +191,17 @@ func runMeasured(cmd *exec.Cmd) (rss int64, err error) {
 	return stop(), err
 }
 
-func runDrain(ctx context.Context, o options, sub string) (run, error) {
+func runDrain(ctx context.Context, o options, sub string, round int) (run, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return run{}, err
 	}
-	cmd := exec.CommandContext(ctx, self, "drain", "-project", project, "-sub", sub,
-		"-n", strconv.Itoa(o.events), "-streams", strconv.Itoa(o.streams), "-outstanding", strconv.Itoa(o.outstanding))
+	args := []string{"drain", "-project", project, "-sub", sub,
+		"-n", strconv.Itoa(o.events), "-streams", strconv.Itoa(o.streams), "-outstanding", strconv.Itoa(o.outstanding)}
+	if o.cpuProfile != "" {
+		args = append(args, "-cpuprofile", filepath.Join(o.cpuProfile, fmt.Sprintf("bare-round-%d.pprof", round+1)))
+	}
+	cmd := exec.CommandContext(ctx, self, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, os.Stderr
 	rss, err := runMeasured(cmd)
@@ -222,7 +226,7 @@ type workerSummary struct {
 	LastSettled   time.Time `json:"last_settled"`
 }
 
-func runWorker(ctx context.Context, o options, bin, tmp string, top registrar.Topology, unique int) (run, error) {
+func runWorker(ctx context.Context, o options, bin, tmp string, top registrar.Topology, unique, round int) (run, error) {
 	out := filepath.Join(tmp, top.Subscription+".jsonl")
 	cmd := exec.CommandContext(ctx, bin)
 	cmd.Env = append(os.Environ(),
@@ -236,6 +240,9 @@ func runWorker(ctx context.Context, o options, bin, tmp string, top registrar.To
 		"EXIT_WHEN_IDLE=2s",
 		"LOG_LEVEL=info",
 	)
+	if o.cpuProfile != "" {
+		cmd.Env = append(cmd.Env, "CPU_PROFILE="+filepath.Join(o.cpuProfile, fmt.Sprintf("worker-round-%d.pprof", round+1)))
+	}
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
 	rss, err := runMeasured(cmd)

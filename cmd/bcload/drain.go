@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"sync/atomic"
 	"time"
 
@@ -28,8 +29,20 @@ func drainMain(ctx context.Context, args []string) error {
 	n := fs.Int64("n", 0, "stop after this many messages")
 	streams := fs.Int("streams", 4, "streams")
 	outstanding := fs.Int("outstanding", 1000, "max outstanding messages per stream")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
 	}
 	client, err := pubsub.NewClient(ctx, *project)
 	if err != nil {

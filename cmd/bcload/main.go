@@ -46,6 +46,7 @@ type options struct {
 	rounds      int
 	workerBin   string
 	seed        int64
+	cpuProfile  string
 }
 
 func parseOptions(args []string) (options, error) {
@@ -58,6 +59,7 @@ func parseOptions(args []string) (options, error) {
 	fs.IntVar(&o.rounds, "rounds", 1, "rounds; each publishes a fresh backlog and runs both consumers, alternating who goes first")
 	fs.StringVar(&o.workerBin, "worker", "", "worker binary (default: go build ./cmd/worker into a temp dir)")
 	fs.Int64Var(&o.seed, "seed", 1, "event generator seed")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "directory for a CPU profile of each run (worker-round-N.pprof, bare-round-N.pprof)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

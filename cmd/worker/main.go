@@ -26,7 +26,9 @@ import (
 
 func main() {
 	ctx, done := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	stopProfile := startCPUProfile()
 	err := realMain(ctx)
+	stopProfile()
 	done()
 	if err != nil {
 		// The logger may not exist yet (bad config): stderr is the fallback.
