@@ -22,9 +22,17 @@ type Config struct {
 	BatchWindow time.Duration `env:"ENRICH_BATCH_WINDOW, default=20ms"`
 	// StoreConcurrency bounds one store's fetches in flight.
 	StoreConcurrency int `env:"ENRICH_STORE_CONCURRENCY, default=4"`
+	// StoreMaxFetches bounds the API requests one store may have queued or
+	// in flight for enrichment. A message whose entity needs another fetch
+	// is nacked and comes back later; a message that can share a queued
+	// fetch costs nothing and is let in. Batchable fetches count 1/50th
+	// each (they go 50 to a request). 100 requests are about 40 s of a
+	// Standard plan's quota (135 usable per 30 s), inside ENRICH_MAX_WAIT.
+	StoreMaxFetches int `env:"ENRICH_STORE_MAX_FETCHES, default=100"`
 	// StoreMaxPending bounds the messages of one store waiting for its API
-	// at once; beyond it, messages are nacked and come back later.
-	StoreMaxPending int `env:"ENRICH_STORE_MAX_PENDING, default=500"`
+	// at once, shared fetches included: it keeps one store from holding
+	// every Pub/Sub flow-control slot (4 streams × 1,000 by default).
+	StoreMaxPending int `env:"ENRICH_STORE_MAX_PENDING, default=2000"`
 	// MaxWait bounds one message's wait for its entity; it is then nacked.
 	// It is longer than BigCommerce's 30 s quota window on purpose: a
 	// store that spent its quota is paused until the window ends, and its
@@ -49,6 +57,9 @@ func (c *Config) Validate() error {
 	}
 	if c.StoreConcurrency < 1 {
 		errs = append(errs, fmt.Errorf("ENRICH_STORE_CONCURRENCY must be at least 1, got %d", c.StoreConcurrency))
+	}
+	if c.StoreMaxFetches < 1 {
+		errs = append(errs, fmt.Errorf("ENRICH_STORE_MAX_FETCHES must be at least 1, got %d", c.StoreMaxFetches))
 	}
 	if c.StoreMaxPending < 1 {
 		errs = append(errs, fmt.Errorf("ENRICH_STORE_MAX_PENDING must be at least 1, got %d", c.StoreMaxPending))

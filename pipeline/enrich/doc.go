@@ -20,12 +20,16 @@
 //     themselves.
 //   - Fairness. Each store has its own queue and at most
 //     ENRICH_STORE_CONCURRENCY fetches in flight; the API client's limiter
-//     paces each store by the rate-limit headers it returns. Pub/Sub's
-//     flow control is shared by all stores, so a store may hold at most
-//     ENRICH_STORE_MAX_PENDING messages waiting for its API; the excess is
-//     nacked at once (Pub/Sub redelivers it after the subscription's
-//     backoff) instead of taking every slot. No message waits longer than
-//     ENRICH_MAX_WAIT; it is nacked and comes back.
+//     paces each store by the rate-limit headers it returns. A store may
+//     have at most ENRICH_STORE_MAX_FETCHES requests' worth of fetches
+//     queued or running: a message that needs one more is nacked at once
+//     (Pub/Sub redelivers it after the subscription's backoff) instead of
+//     waiting longer than its quota allows, while a message that can
+//     share a queued fetch is let in, since it costs no request (a burst
+//     of updates to few products is nearly free). Pub/Sub's flow control
+//     is shared by all stores, so a store may also hold at most
+//     ENRICH_STORE_MAX_PENDING waiting messages in all. No message waits
+//     longer than ENRICH_MAX_WAIT; it is nacked and comes back.
 //
 // Outcomes, on the record's enrichment column:
 //

@@ -20,6 +20,7 @@ type flight struct {
 	ev       bigcommerce.Event // the first event; its IDs name the entity
 	batch    bigcommerce.BatchRef
 	batchOK  bool
+	cost     int // in fetchUnits, against StoreMaxFetches
 	queuedAt time.Time
 
 	// Guarded by the queue's mu.
@@ -42,26 +43,52 @@ type storeQueue struct {
 
 	mu      sync.Mutex
 	pending int                // messages waiting in Enrich
+	cost    int                // queued and running flights, in fetchUnits
 	queued  []*flight          // not yet sent, oldest first
 	open    map[string]*flight // the newest flight per key, queued or running
 	running int                // runner goroutines
 }
 
+// fetchUnits is what one request counts against StoreMaxFetches: a
+// batchable flight costs one unit, since maxBatch of them share a request.
+const fetchUnits = maxBatch
+
+// errStoreBusy marks a message handed back because its store is at a cap.
+type errStoreBusy struct {
+	hash, cap string
+	n         int
+}
+
+func (e *errStoreBusy) Error() string {
+	return fmt.Sprintf("store %s is at %s (%d); handing the message back to Pub/Sub to retry later", e.hash, e.cap, e.n)
+}
+
 // join adds one waiting message for key: it shares the open flight for
 // key if that flight's answer will be new enough for ev, or queues a new
-// one. It fails, for a nack, when the store has StoreMaxPending waiting.
+// one. It fails, for a nack, when the store has StoreMaxPending messages
+// waiting, or when the message needs a new fetch and the store's queued
+// and running fetches are at StoreMaxFetches. A message that can share a
+// fetch is not refused for the fetch budget: it costs no request.
 func (q *storeQueue) join(key string, ev *bigcommerce.Event, now time.Time) (*flight, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.pending >= q.s.cfg.StoreMaxPending {
-		return nil, fmt.Errorf("store %s has %d events waiting for its API quota (ENRICH_STORE_MAX_PENDING); handing this one back to Pub/Sub", q.hash, q.pending)
+		return nil, &errStoreBusy{hash: q.hash, cap: "ENRICH_STORE_MAX_PENDING messages waiting", n: q.pending}
 	}
 	f := q.open[key]
 	if f != nil && (!f.sent || (&result{fetchedAt: f.sentAt}).serves(ev.CreatedAt)) {
 		q.s.metrics.saved(context.Background(), "shared")
 	} else {
-		f = &flight{key: key, ev: *ev, queuedAt: now, done: make(chan struct{})}
-		f.batch, f.batchOK = bigcommerce.BatchOf(ev)
+		ref, batchable := bigcommerce.BatchOf(ev)
+		cost := fetchUnits
+		if batchable {
+			cost = 1
+		}
+		if q.cost+cost > q.s.cfg.StoreMaxFetches*fetchUnits {
+			return nil, &errStoreBusy{hash: q.hash, cap: "ENRICH_STORE_MAX_FETCHES requests queued or in flight", n: q.cost / fetchUnits}
+		}
+		f = &flight{key: key, ev: *ev, queuedAt: now, done: make(chan struct{}), batch: ref, batchOK: batchable, cost: cost}
+		q.cost += cost
 		q.open[key] = f
 		q.queued = append(q.queued, f)
 		if q.running < q.s.cfg.StoreConcurrency {
@@ -235,6 +262,7 @@ func (q *storeQueue) finishLocked(f *flight, r result) {
 	if q.open[f.key] == f {
 		delete(q.open, f.key)
 	}
+	q.cost -= f.cost
 	f.res = r
 	close(f.done)
 }

@@ -151,7 +151,7 @@ func (s *Stage) Enrich(ctx context.Context, ev *bigcommerce.Event, rec *sink.Rec
 	q := s.queue(ev.StoreHash)
 	f, err := q.join(key, ev, start)
 	if err != nil {
-		s.metrics.shedOne(ctx, "store_max_pending")
+		s.metrics.shedOne(ctx, "store_busy")
 		s.metrics.outcome(ctx, "retry")
 		return err
 	}

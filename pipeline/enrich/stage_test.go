@@ -28,7 +28,7 @@ type harness struct {
 
 func testConfig() enrich.Config {
 	return enrich.Config{CacheTTL: 5 * time.Second, CacheMaxBytes: 1 << 24, BatchWindow: 20 * time.Millisecond,
-		StoreConcurrency: 4, StoreMaxPending: 500, MaxWait: 10 * time.Second}
+		StoreConcurrency: 4, StoreMaxFetches: 100, StoreMaxPending: 500, MaxWait: 10 * time.Second}
 }
 
 func newHarness(t *testing.T, opts bctest.Options, cfg enrich.Config) *harness {
@@ -399,5 +399,55 @@ func TestServerErrorsAreRetriedNotRecorded(t *testing.T) {
 	}
 	if ok == 0 {
 		t.Error("no event survived 50% server errors with retries")
+	}
+}
+
+// TestFetchBudgetAdmitsSharedFetches: the per-store fetch budget refuses
+// messages that need another request, not messages that can share a
+// queued one — during a burst of updates to few entities, those cost
+// nothing and must not be nacked.
+func TestFetchBudgetAdmitsSharedFetches(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.StoreMaxFetches = 1
+	cfg.StoreConcurrency = 1
+	h := newHarness(t, bctest.Options{Seed: 8, Quota: -1}, cfg)
+	hash := h.stores[0].Hash
+	if err := h.sim.SetFaults(hash, bctest.Faults{Latency: 200 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	order := h.event(hash, "store/order/updated")
+	order.CreatedAt = time.Time{}
+	other := withData(order, `{"type":"order","id":1}`)
+
+	same := make([]bigcommerce.Event, 20)
+	for i := range same {
+		same[i] = order
+	}
+	var wg sync.WaitGroup
+	var sameErrs []error
+	var mu sync.Mutex
+	for _, ev := range same {
+		wg.Go(func() {
+			_, err := h.enrich(ev)
+			mu.Lock()
+			sameErrs = append(sameErrs, err)
+			mu.Unlock()
+		})
+	}
+	time.Sleep(50 * time.Millisecond) // the order's fetch is in flight
+	_, otherErr := h.enrich(other)
+	wg.Wait()
+	for i, err := range sameErrs {
+		if err != nil {
+			t.Errorf("event %d about the order being fetched was refused: %v", i, err)
+		}
+	}
+	var pe *pipeline.PoisonError
+	if otherErr == nil || errors.As(otherErr, &pe) {
+		t.Errorf("an event needing a second fetch over a budget of one: error %v, want a transient refusal", otherErr)
+	}
+	if s := h.stage.Stats(); s.Shed != 1 {
+		t.Errorf("Shed = %d, want 1", s.Shed)
 	}
 }
