@@ -26,9 +26,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	var err error
-	if len(os.Args) > 1 && os.Args[1] == "drain" {
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == "drain":
 		err = drainMain(ctx, os.Args[2:])
-	} else {
+	case len(os.Args) > 1 && os.Args[1] == "enrich":
+		err = enrichMain(ctx, os.Args[2:])
+	default:
 		err = benchMain(ctx, os.Args[1:])
 	}
 	if err != nil {
