@@ -192,8 +192,8 @@ func validTopicPath(dest string) bool {
 // documented rules. For Pub/Sub, the topic was checked by the caller
 // (topicErr), outside the store lock. st.mu must be held for writing.
 func (st *simStore) createHook(scope, dest string, active, isPubSub bool, headers map[string]string, topicErr error) (*hook, *hookError) {
-	if err := validScope(scope); err != nil {
-		return nil, &hookError{typ: bigcommerce.ErrTypeValidation, msg: err.Error()}
+	if msg := scopeProblem(scope); msg != "" {
+		return nil, &hookError{typ: bigcommerce.ErrTypeValidation, msg: msg}
 	}
 	if isPubSub && !validTopicPath(dest) {
 		return nil, &hookError{typ: bigcommerce.ErrTypeValidation, msg: fmt.Sprintf("Invalid destination %q: expected projects/{project}/topics/{topic}", dest)}
@@ -261,15 +261,16 @@ func (st *simStore) ownHook(id int) *hook {
 	return h
 }
 
-// validScope accepts store/… scopes with an optional trailing wildcard.
-func validScope(scope string) error {
+// scopeProblem returns the API's validation message for a scope it
+// refuses, "" for store/… scopes with an optional trailing wildcard.
+func scopeProblem(scope string) string {
 	if !strings.HasPrefix(scope, "store/") || strings.Contains(scope, "//") || strings.HasSuffix(scope, "/") {
-		return fmt.Errorf("Invalid scope %q", scope)
+		return fmt.Sprintf("Invalid scope %q", scope)
 	}
 	if i := strings.Index(scope, "*"); i >= 0 && i != len(scope)-1 {
-		return fmt.Errorf("Invalid scope %q: * only as the last segment", scope)
+		return fmt.Sprintf("Invalid scope %q: * only as the last segment", scope)
 	}
-	return nil
+	return ""
 }
 
 // deactivateTopic deactivates every active Pub/Sub hook of the store that

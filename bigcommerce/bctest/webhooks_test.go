@@ -48,7 +48,7 @@ func TestRESTHooks(t *testing.T) {
 	if code != 200 || len(body["data"].([]any)) != 0 {
 		t.Fatalf("GET /v3/hooks on a fresh store = %d %v; want an empty list (seeded hooks are other apps')", code, body)
 	}
-	code, body = rest(t, srv, sim, hash, "POST", "/v3/hooks", `{"scope":"store/order/*","destination":"https://example.com:8443/h"}`)
+	code, _ = rest(t, srv, sim, hash, "POST", "/v3/hooks", `{"scope":"store/order/*","destination":"https://example.com:8443/h"}`)
 	if code != 422 {
 		t.Errorf("POST with a non-443 destination = %d, want 422", code)
 	}

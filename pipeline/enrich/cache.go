@@ -108,10 +108,3 @@ func (c *cache) drop(e *cacheEntry) {
 		delete(c.byKey, e.key)
 	}
 }
-
-// len is the number of live entries (for tests).
-func (c *cache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.byKey)
-}

@@ -61,7 +61,6 @@ type Sink struct {
 	mu       sync.Mutex
 	closed   bool
 	inflight sync.WaitGroup
-	closeErr error
 }
 
 var _ sink.Sink = (*Sink)(nil)

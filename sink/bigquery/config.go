@@ -134,6 +134,3 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
-
-// emulated reports whether c points at an emulator or fake.
-func (c *Config) emulated() bool { return c.Endpoint != "" || c.StorageEndpoint != "" }
