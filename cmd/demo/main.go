@@ -48,7 +48,7 @@ func main() {
 	var o options
 	flag.IntVar(&o.events, "events", 10_000, "messages to publish (about)")
 	flag.IntVar(&o.stores, "stores", 5, "simulated stores")
-	flag.IntVar(&o.rate, "rate", 5_000, "publish rate in messages per second (0: as fast as possible)")
+	flag.IntVar(&o.rate, "rate", 1_000, "publish rate in messages per second (0: as fast as possible)")
 	flag.Float64Var(&o.dupRate, "duplicates", 0.10, "fraction of messages that re-deliver an earlier event")
 	flag.Float64Var(&o.badRate, "malformed", 0.01, "fraction of messages that are malformed")
 	flag.Float64Var(&o.strangerRate, "strangers", 0.005, "fraction of messages from a store that is not in the registry")

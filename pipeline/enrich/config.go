@@ -26,9 +26,12 @@ type Config struct {
 	// in flight for enrichment. A message whose entity needs another fetch
 	// is nacked and comes back later; a message that can share a queued
 	// fetch costs nothing and is let in. Batchable fetches count 1/50th
-	// each (they go 50 to a request). 100 requests are about 40 s of a
-	// Standard plan's quota (135 usable per 30 s), inside ENRICH_MAX_WAIT.
-	StoreMaxFetches int `env:"ENRICH_STORE_MAX_FETCHES, default=100"`
+	// each (they go 50 to a request). 0 means what the store's quota, as
+	// its rate-limit headers report it, allows within MaxWait (at least
+	// minFetchBudget): a fetch queued beyond that would time out anyway.
+	// On a Standard plan (135 usable per 30 s) with MaxWait 60 s that is
+	// 270 requests.
+	StoreMaxFetches int `env:"ENRICH_STORE_MAX_FETCHES, default=0"`
 	// StoreMaxPending bounds the messages of one store waiting for its API
 	// at once, shared fetches included: it keeps one store from holding
 	// every Pub/Sub flow-control slot (4 streams × 1,000 by default).
@@ -58,8 +61,8 @@ func (c *Config) Validate() error {
 	if c.StoreConcurrency < 1 {
 		errs = append(errs, fmt.Errorf("ENRICH_STORE_CONCURRENCY must be at least 1, got %d", c.StoreConcurrency))
 	}
-	if c.StoreMaxFetches < 1 {
-		errs = append(errs, fmt.Errorf("ENRICH_STORE_MAX_FETCHES must be at least 1, got %d", c.StoreMaxFetches))
+	if c.StoreMaxFetches < 0 {
+		errs = append(errs, fmt.Errorf("ENRICH_STORE_MAX_FETCHES must not be negative (0: derived from the quota), got %d", c.StoreMaxFetches))
 	}
 	if c.StoreMaxPending < 1 {
 		errs = append(errs, fmt.Errorf("ENRICH_STORE_MAX_PENDING must be at least 1, got %d", c.StoreMaxPending))
@@ -72,3 +75,7 @@ func (c *Config) Validate() error {
 
 // maxBatch is the most entities one batch fetch asks for.
 const maxBatch = bigcommerce.MaxBatchIDs
+
+// minFetchBudget is the fetch budget (in requests) of a store whose quota
+// is not known yet, and the least a derived budget can be.
+const minFetchBudget = 100

@@ -22,7 +22,8 @@
 //     ENRICH_STORE_CONCURRENCY fetches in flight; the API client's limiter
 //     paces each store by the rate-limit headers it returns. A store may
 //     have at most ENRICH_STORE_MAX_FETCHES requests' worth of fetches
-//     queued or running: a message that needs one more is nacked at once
+//     queued or running (by default what its reported quota allows within
+//     ENRICH_MAX_WAIT): a message that needs one more is nacked at once
 //     (Pub/Sub redelivers it after the subscription's backoff) instead of
 //     waiting longer than its quota allows, while a message that can
 //     share a queued fetch is let in, since it costs no request (a burst

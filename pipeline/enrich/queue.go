@@ -84,7 +84,7 @@ func (q *storeQueue) join(key string, ev *bigcommerce.Event, now time.Time) (*fl
 		if batchable {
 			cost = 1
 		}
-		if q.cost+cost > q.s.cfg.StoreMaxFetches*fetchUnits {
+		if q.cost+cost > q.fetchBudget()*fetchUnits {
 			return nil, &errStoreBusy{hash: q.hash, cap: "ENRICH_STORE_MAX_FETCHES requests queued or in flight", n: q.cost / fetchUnits}
 		}
 		f = &flight{key: key, ev: *ev, queuedAt: now, done: make(chan struct{}), batch: ref, batchOK: batchable, cost: cost}
@@ -100,6 +100,21 @@ func (q *storeQueue) join(key string, ev *bigcommerce.Event, now time.Time) (*fl
 	f.waiters++
 	q.pending++
 	return f, nil
+}
+
+// fetchBudget is the store's StoreMaxFetches: configured, or derived from
+// the quota its rate-limit headers reported (what the limiter may spend
+// within MaxWait).
+func (q *storeQueue) fetchBudget() int {
+	if n := q.s.cfg.StoreMaxFetches; n > 0 {
+		return n
+	}
+	st, ok := q.s.client.LimiterStats(q.hash)
+	if !ok || !st.Known || st.Window <= 0 {
+		return minFetchBudget
+	}
+	usable := st.Quota - st.Reserve
+	return max(minFetchBudget, int(int64(usable)*int64(q.s.cfg.MaxWait)/int64(st.Window)))
 }
 
 // leave ends one message's wait for f.
