@@ -641,3 +641,42 @@ func TestDataField(t *testing.T) {
 		}
 	}
 }
+
+// TestCallSpan: each call is one span named by its path template, with the
+// attributes the README promises: store hash, template, status, rate-limit
+// remaining and the number of retries it took.
+func TestCallSpan(t *testing.T) {
+	t.Parallel()
+	route, _ := statusRoute(http.StatusServiceUnavailable, http.StatusOK)
+	api := newFakeAPI(t, nil, 100, time.Minute, route)
+	rec := tracetest.NewSpanRecorder()
+	c := newClient(t, api, bigcommerce.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))))
+	if _, err := c.Get(context.Background(), "abc123", "/v2/orders/17", nil); err != nil {
+		t.Fatal(err)
+	}
+	var call sdktrace.ReadOnlySpan
+	for _, s := range rec.Ended() {
+		if s.Name() == "bigcommerce GET /v2/orders/{id}" {
+			call = s
+		}
+	}
+	if call == nil {
+		t.Fatalf("no span named after the path template among %d", len(rec.Ended()))
+	}
+	got := map[string]string{}
+	for _, a := range call.Attributes() {
+		got[string(a.Key)] = a.Value.Emit()
+	}
+	want := map[string]string{
+		"bigcommerce.store_hash":           "abc123",
+		"url.template":                     "/v2/orders/{id}",
+		"http.response.status_code":        "200",
+		"bigcommerce.retry_count":          "1",
+		"bigcommerce.rate_limit.remaining": "98",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("span attribute %s = %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+}

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
 	"bcstream/bigcommerce"
 	"bcstream/bigcommerce/bctest"
 	"bcstream/pipeline"
@@ -449,5 +452,74 @@ func TestFetchBudgetAdmitsSharedFetches(t *testing.T) {
 	}
 	if s := h.stage.Stats(); s.Shed != 1 {
 		t.Errorf("Shed = %d, want 1", s.Shed)
+	}
+}
+
+// TestMetrics: the instruments the README lists count what happened.
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, bctest.Options{Seed: 9, Quota: -1}, testConfig())
+	reader := sdkmetric.NewManualReader()
+	stage, err := enrich.New(testConfig(), enrich.Deps{
+		Client:        h.client,
+		Registered:    func(hash string) bool { return hash == h.stores[0].Hash },
+		MeterProvider: sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stage.Close)
+	h.stage = stage
+	order := h.event(h.stores[0].Hash, "store/order/updated")
+	order.CreatedAt = time.Time{}
+	h.enrichAll([]bigcommerce.Event{order, order, order}) // one fetch
+	h.enrich(order)                                       // a cache hit
+	stranger := order
+	stranger.StoreHash = h.stores[1].Hash
+	h.enrich(stranger) // unknown_store
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(t.Context(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	waits := uint64(0)
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				for _, dp := range d.DataPoints {
+					key := m.Name
+					for _, kv := range dp.Attributes.ToSlice() {
+						key += " " + string(kv.Key) + "=" + kv.Value.Emit()
+					}
+					got[key] += dp.Value
+				}
+			case metricdata.Histogram[float64]:
+				for _, dp := range d.DataPoints {
+					waits += dp.Count
+				}
+			}
+		}
+	}
+	want := map[string]int64{
+		"bcstream.enrich.events outcome=ok":            4,
+		"bcstream.enrich.events outcome=unknown_store": 1,
+		"bcstream.enrich.fetches kind=single":          1,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %d, want %d (all: %v)", k, got[k], v, got)
+		}
+	}
+	// Three of the four events about the order were served by the one
+	// fetch: shared while it ran, or (a late starter, and the fourth) from
+	// the cache.
+	shared, cached := got["bcstream.enrich.coalesced how=shared"], got["bcstream.enrich.coalesced how=cache"]
+	if shared+cached != 3 || cached < 1 {
+		t.Errorf("coalesced: shared %d + cache %d, want 3 with at least 1 from the cache (all: %v)", shared, cached, got)
+	}
+	if waits != uint64(1+shared) {
+		t.Errorf("bcstream.enrich.wait recorded %d waits, want %d (the fetching event and those sharing it; cache hits do not wait)", waits, 1+shared)
 	}
 }
