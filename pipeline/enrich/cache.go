@@ -13,11 +13,11 @@ type result struct {
 	err       error // transient or poison: the waiters' error instead of a status
 }
 
-// serves reports whether r may stand for an event created at createdAt:
-// the request must have been sent at least a second (created_at's
-// resolution) after the event, so that it saw the change.
-func (r *result) serves(createdAt time.Time) bool {
-	return createdAt.IsZero() || !r.fetchedAt.Before(createdAt.Add(time.Second))
+// serves reports whether a fetch sent at fetchedAt may stand for an event
+// created at createdAt: it must have been sent at least a second
+// (created_at's resolution) after the event, so that it saw the change.
+func serves(fetchedAt, createdAt time.Time) bool {
+	return createdAt.IsZero() || !fetchedAt.Before(createdAt.Add(time.Second))
 }
 
 // cache keeps recent results by fetch key for ttl, within maxBytes of
@@ -54,7 +54,7 @@ func (c *cache) get(key string, createdAt, now time.Time) (result, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.byKey[key]
-	if e == nil || !now.Before(e.expires) || !e.res.serves(createdAt) {
+	if e == nil || !now.Before(e.expires) || !serves(e.res.fetchedAt, createdAt) {
 		return result{}, false
 	}
 	return e.res, true

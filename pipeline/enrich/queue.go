@@ -76,7 +76,7 @@ func (q *storeQueue) join(key string, ev *bigcommerce.Event, now time.Time) (*fl
 		return nil, &errStoreBusy{hash: q.hash, cap: "ENRICH_STORE_MAX_PENDING messages waiting", n: q.pending}
 	}
 	f := q.open[key]
-	if f != nil && (!f.sent || (&result{fetchedAt: f.sentAt}).serves(ev.CreatedAt)) {
+	if f != nil && (!f.sent || serves(f.sentAt, ev.CreatedAt)) {
 		q.s.metrics.saved(context.Background(), "shared")
 	} else {
 		ref, batchable := bigcommerce.BatchOf(ev)
