@@ -153,7 +153,6 @@ func (g *gcp) plan(ctx context.Context) ([]*GCPChange, []string, error) {
 		got, err := subs.GetSubscription(ctx, &pubsubpb.GetSubscriptionRequest{Subscription: want.Name})
 		switch status.Code(err) {
 		case codes.OK:
-			exists[want.Name] = true
 			if got.Topic == deletedTopic {
 				// The topic was deleted: the subscription is detached for
 				// good and must be made again (its backlog is gone anyway).
@@ -172,6 +171,9 @@ func (g *gcp) plan(ctx context.Context) ([]*GCPChange, []string, error) {
 				errs = append(errs, fmt.Errorf("subscription %s is attached to %s, not %s: delete it or choose another subscription name", want.Name, got.Topic, want.Topic))
 				continue
 			}
+			// Only a subscription that is kept has a policy worth reading:
+			// a recreated one starts without its grants.
+			exists[want.Name] = true
 			if paths, detail := subDiff(got, want); len(paths) > 0 {
 				changes = append(changes, &GCPChange{Kind: GCPUpdateSubscription, Resource: want.Name, Detail: detail, apply: func(ctx context.Context) error {
 					_, err := subs.UpdateSubscription(ctx, &pubsubpb.UpdateSubscriptionRequest{
