@@ -54,17 +54,6 @@ func newBatch(s *Sink, recs []sink.Record) *batch {
 	return b
 }
 
-// pending returns how many records are still to be sent.
-func (b *batch) pending() int {
-	n := 0
-	for i := range b.rows {
-		if b.rows[i] != nil {
-			n++
-		}
-	}
-	return n
-}
-
 // send appends the pending rows in requests under maxRequestBytes, all
 // at once (the writer pipelines them on its stream), and waits for them.
 func (b *batch) send(ctx context.Context) {

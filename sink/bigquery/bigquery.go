@@ -178,9 +178,6 @@ func (s *Sink) Write(ctx context.Context, recs []sink.Record) (err error) {
 	defer s.inflight.Done()
 
 	b := newBatch(s, recs)
-	if b.pending() == 0 {
-		return b.result()
-	}
 	b.send(ctx)
 	return b.result()
 }

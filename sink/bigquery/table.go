@@ -83,7 +83,10 @@ func ensureDataset(ctx context.Context, c *bq.Client, cfg Config) error {
 		Location:    cfg.Location,
 		Description: "bcstream: BigCommerce webhook event history.",
 	})
-	if err != nil && !isStatus(err, http.StatusConflict) { // another replica won the race
+	if isStatus(err, http.StatusConflict) {
+		return nil // another replica won the race
+	}
+	if err != nil {
 		return fmt.Errorf("bigquery: create dataset %s.%s: %w", cfg.Project, cfg.Dataset, err)
 	}
 	logger().InfoContext(ctx, "bigquery: created dataset", "dataset", cfg.Project+"."+cfg.Dataset, "location", cfg.Location)

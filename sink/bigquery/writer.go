@@ -108,7 +108,10 @@ func (w *writer) append(ctx context.Context, rows [][]byte) (*storagepb.AppendRo
 		return nil, err
 	}
 	resp, err := res.FullResponse(ctx)
-	w.record(ms, err)
+	if !errors.Is(err, context.Canceled) {
+		// The caller giving up (shutdown) says nothing about the stream.
+		w.record(ms, err)
+	}
 	return resp, err
 }
 
