@@ -38,7 +38,7 @@ func exportedMetrics(tb testing.TB) []string {
 	root := repoRoot(tb)
 	var names []string
 	re := regexp.MustCompile(`"(bcstream\.[a-z_.]+)"`)
-	for _, f := range []string{"pipeline/metrics.go", "bigcommerce/client_metrics.go"} {
+	for _, f := range []string{"pipeline/metrics.go", "pipeline/enrich/metrics.go", "bigcommerce/client_metrics.go"} {
 		data, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil {
 			tb.Fatal(err)

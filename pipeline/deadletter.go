@@ -17,13 +17,16 @@ import (
 // back unchanged once the cause is fixed; these keys are added (and are
 // what a replay strips).
 const (
-	AttrReason            = "dlq_reason"              // snake_case reason, e.g. invalid_json
-	AttrError             = "dlq_error"               // human-readable detail
-	AttrOriginalMessageID = "dlq_original_message_id" // Pub/Sub message ID on the worker's subscription
-	AttrSubscription      = "dlq_subscription"        // the subscription it was received on
-	AttrDeliveryAttempt   = "dlq_delivery_attempt"    // Pub/Sub's attempt count; "" when not tracked
-	AttrPublishTime       = "dlq_publish_time"        // original publish time, RFC 3339
-	AttrDeadLetteredAt    = "dlq_dead_lettered_at"    // when the worker dead-lettered it, RFC 3339
+	// AttrPrefix starts every key below; a replay strips the keys with it.
+	AttrPrefix = "dlq_"
+
+	AttrReason            = AttrPrefix + "reason"              // snake_case reason, e.g. invalid_json
+	AttrError             = AttrPrefix + "error"               // human-readable detail
+	AttrOriginalMessageID = AttrPrefix + "original_message_id" // Pub/Sub message ID on the worker's subscription
+	AttrSubscription      = AttrPrefix + "subscription"        // the subscription it was received on
+	AttrDeliveryAttempt   = AttrPrefix + "delivery_attempt"    // Pub/Sub's attempt count; "" when not tracked
+	AttrPublishTime       = AttrPrefix + "publish_time"        // original publish time, RFC 3339
+	AttrDeadLetteredAt    = AttrPrefix + "dead_lettered_at"    // when the worker dead-lettered it, RFC 3339
 )
 
 // maxAttrValue is Pub/Sub's limit on an attribute value (1024 bytes).

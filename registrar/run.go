@@ -12,7 +12,6 @@ import (
 type Pass struct {
 	Plan  *Plan
 	Start time.Time
-	Err   error // ctx's end, if it interrupted the pass
 }
 
 // Run applies the desired state every interval until ctx is done, healing
@@ -28,12 +27,13 @@ func (r *Registrar) Run(ctx context.Context, interval time.Duration, prune bool,
 	defer t.Stop()
 	for {
 		start := time.Now()
-		p, err := r.Apply(ctx, prune)
+		// Apply fails only when ctx ends; every other problem is in the plan.
+		p, _ := r.Apply(ctx, prune)
 		if ctx.Err() != nil {
 			return nil
 		}
 		if onPass != nil {
-			onPass(Pass{Plan: p, Start: start, Err: err})
+			onPass(Pass{Plan: p, Start: start})
 		}
 		select {
 		case <-ctx.Done():

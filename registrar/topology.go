@@ -7,9 +7,6 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // Topology names the Pub/Sub resources bcstream needs in one project.
@@ -55,45 +52,17 @@ func DefaultTopology() Topology {
 // leaves existing ones as they are. It is safe to run repeatedly and
 // concurrently.
 func EnsureTopology(ctx context.Context, client *pubsub.Client, t Topology) error {
-	project := client.Project()
-	topic := func(id string) string { return "projects/" + project + "/topics/" + id }
-	sub := func(id string) string { return "projects/" + project + "/subscriptions/" + id }
-
+	g := &gcp{client: client, top: t}
 	for _, id := range []string{t.Topic, t.DeadLetterTopic} {
-		_, err := client.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: topic(id)})
-		if err != nil && status.Code(err) != codes.AlreadyExists {
-			return fmt.Errorf("create topic %s: %w", topic(id), err)
+		name := g.topicName(id)
+		if _, err := client.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: name}); ignoreExists(err) != nil {
+			return fmt.Errorf("create topic %s: %w", name, err)
 		}
 	}
-
-	worker := &pubsubpb.Subscription{
-		Name:               sub(t.Subscription),
-		Topic:              topic(t.Topic),
-		AckDeadlineSeconds: int32(t.AckDeadline / time.Second),
-	}
-	if t.MaxDeliveryAttempts > 0 {
-		worker.DeadLetterPolicy = &pubsubpb.DeadLetterPolicy{
-			DeadLetterTopic:     topic(t.DeadLetterTopic),
-			MaxDeliveryAttempts: int32(t.MaxDeliveryAttempts),
-		}
-	}
-	if t.MinBackoff > 0 || t.MaxBackoff > 0 {
-		worker.RetryPolicy = &pubsubpb.RetryPolicy{
-			MinimumBackoff: durationpb.New(t.MinBackoff),
-			MaximumBackoff: durationpb.New(t.MaxBackoff),
-		}
-	}
-	keep := &pubsubpb.Subscription{
-		Name:  sub(t.DeadLetterSubscription),
-		Topic: topic(t.DeadLetterTopic),
-		// Dead letters are kept for the longest time Pub/Sub allows, so
-		// there is a week to fix the cause and replay them.
-		MessageRetentionDuration: durationpb.New(7 * 24 * time.Hour),
-		AckDeadlineSeconds:       60,
-	}
-	for _, s := range []*pubsubpb.Subscription{worker, keep} {
-		_, err := client.SubscriptionAdminClient.CreateSubscription(ctx, s)
-		if err != nil && status.Code(err) != codes.AlreadyExists {
+	// The same subscriptions the registrar's plan creates, so that tests
+	// and the demo's setup cannot drift from production's.
+	for _, s := range []*pubsubpb.Subscription{g.desiredWorkerSub(), g.desiredKeepSub()} {
+		if _, err := client.SubscriptionAdminClient.CreateSubscription(ctx, s); ignoreExists(err) != nil {
 			return fmt.Errorf("create subscription %s: %w", s.Name, err)
 		}
 	}

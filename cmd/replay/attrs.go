@@ -24,7 +24,7 @@ const (
 const (
 	// workerAttrPrefix starts every attribute the worker adds when it
 	// dead-letters a message (pipeline.AttrReason and its siblings).
-	workerAttrPrefix = "dlq_"
+	workerAttrPrefix = pipeline.AttrPrefix
 	// pubsubAttrPrefix starts the attributes Pub/Sub's dead-letter policy
 	// adds: CloudPubSubDeadLetterSourceSubscription, …DeliveryCount,
 	// …SubscriptionProject, …TopicPublishTime.

@@ -21,6 +21,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -38,6 +39,7 @@ import (
 	"google.golang.org/api/option"
 
 	"bcstream/internal/buildinfo"
+	"bcstream/registrar"
 )
 
 func main() {
@@ -59,8 +61,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	project := fs.String("project", getenv("GOOGLE_CLOUD_PROJECT"), "Google Cloud project of the subscription and topic (default $GOOGLE_CLOUD_PROJECT)")
-	subscription := fs.String("subscription", "bc-webhooks-dead-letter-keep", "dead-letter subscription to replay from (ID or full name)")
-	topic := fs.String("topic", "bc-webhooks", "topic to publish back to: the worker's main topic (ID or full name)")
+	top := registrar.DefaultTopology()
+	subscription := fs.String("subscription", cmp.Or(getenv("PUBSUB_DEAD_LETTER_SUBSCRIPTION"), top.DeadLetterSubscription),
+		"dead-letter subscription to replay from (ID or full name; default $PUBSUB_DEAD_LETTER_SUBSCRIPTION or the registrar's)")
+	topic := fs.String("topic", cmp.Or(getenv("PUBSUB_TOPIC"), top.Topic),
+		"topic to publish back to: the worker's main topic (ID or full name; default $PUBSUB_TOPIC or the registrar's)")
 	reasons := fs.String("reason", "", "comma-separated dlq_reason values to replay (e.g. sink_rejected,invalid_json), "+
 		ReasonMaxDeliveryAttempts+" for messages Pub/Sub dead-lettered after too many failed deliveries, "+
 		ReasonUnknown+" for messages without either mark; empty replays every reason")
