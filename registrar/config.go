@@ -69,6 +69,11 @@ type Config struct {
 	// Google Cloud when dead-lettering is on; unused on the emulator.
 	ServiceAgent string `env:"PUBSUB_SERVICE_AGENT"`
 
+	// EmulatorHost is the standard PUBSUB_EMULATOR_HOST: when set, the
+	// Pub/Sub client talks to the emulator, which has no IAM, so the
+	// registrar grants nothing.
+	EmulatorHost string `env:"PUBSUB_EMULATOR_HOST"`
+
 	// Concurrency is how many stores are reconciled at once. Each store has
 	// its own API rate limit, so this bounds only the registrar's own load.
 	Concurrency int `env:"REGISTRAR_CONCURRENCY, default=8"`
@@ -126,6 +131,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Concurrency < 1 {
 		errs = append(errs, fmt.Errorf("REGISTRAR_CONCURRENCY: %d must be at least 1", c.Concurrency))
+	}
+	if c.MaxDeliveryAttempts > 0 && c.EmulatorHost == "" && c.ServiceAgent == "" {
+		// Found here rather than on every plan, where it would block every
+		// pass of `run` until someone read the logs.
+		errs = append(errs, errors.New("PUBSUB_SERVICE_AGENT: required on Google Cloud when dead-lettering is on: set it to service-{PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"))
 	}
 	for name, v := range map[string]string{
 		"PUBSUB_TOPIC": c.Topic, "PUBSUB_DEAD_LETTER_TOPIC": c.DeadLetterTopic,

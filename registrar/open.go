@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"cloud.google.com/go/pubsub/v2"
 
@@ -45,7 +44,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger, opts ...bigcomme
 		Stores:       refs,
 		BigCommerce:  bc,
 		PubSub:       ps,
-		SkipIAM:      os.Getenv("PUBSUB_EMULATOR_HOST") != "",
+		SkipIAM:      cfg.EmulatorHost != "",
 		ServiceAgent: cfg.ServiceAgent,
 		Concurrency:  cfg.Concurrency,
 		Logger:       logger,

@@ -81,6 +81,7 @@ func TestConfigDefaults(t *testing.T) {
 	var cfg Config
 	err := config.Load(context.Background(), &cfg, envconfig.MapLookuper(map[string]string{
 		"GOOGLE_CLOUD_PROJECT": "p", "STORES_FILE": "stores.yaml", "OTEL_SDK_DISABLED": "true",
+		"PUBSUB_SERVICE_AGENT": "service-1@gcp-sa-pubsub.iam.gserviceaccount.com",
 	}))
 	if err != nil {
 		t.Fatal(err)

@@ -85,8 +85,13 @@ func TestUsageAndConfigErrorsExit1(t *testing.T) {
 		{name: "missing config", args: []string{"plan"}, want: "GOOGLE_CLOUD_PROJECT: missing required value"},
 		{name: "bad scope", args: []string{"plan"}, env: []string{"GOOGLE_CLOUD_PROJECT=p", "STORES_FILE=/nonexistent", "WEBHOOK_SCOPES=orders"},
 			want: "WEBHOOK_SCOPES: scope \"orders\" must start with store/"},
-		{name: "missing stores file", args: []string{"plan"}, env: []string{"GOOGLE_CLOUD_PROJECT=p", "STORES_FILE=/nonexistent/stores.yaml"},
+		{name: "missing stores file", args: []string{"plan"}, env: []string{"GOOGLE_CLOUD_PROJECT=p", "STORES_FILE=/nonexistent/stores.yaml",
+			"PUBSUB_SERVICE_AGENT=service-1@gcp-sa-pubsub.iam.gserviceaccount.com"},
 			want: "STORES_FILE"},
+		// On Google Cloud (no emulator) dead-lettering needs the service
+		// agent's grants: a missing one is a startup error, not a failing pass.
+		{name: "missing service agent", args: []string{"plan"}, env: []string{"GOOGLE_CLOUD_PROJECT=p", "STORES_FILE=/nonexistent/stores.yaml"},
+			want: "PUBSUB_SERVICE_AGENT: required"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
