@@ -4,8 +4,13 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"cloud.google.com/go/bigquery"
+	"google.golang.org/api/option"
+
+	"bcstream/internal/bqemulator/bqemutest"
 	"bcstream/internal/emulator"
 	"bcstream/internal/pubsubtest"
 )
@@ -87,5 +92,46 @@ func TestDemo(t *testing.T) {
 				t.Fatalf("events table holds %d rows, want %d", n, res.unique)
 			}
 		})
+	}
+}
+
+// TestDemoBigQuery runs the demo's -bigquery mode (the README's way to try
+// BigQuery SQL locally) against the BigQuery emulator: every unique event
+// lands in the events table and the printed example query runs.
+func TestDemoBigQuery(t *testing.T) {
+	if os.Getenv("PUBSUB_EMULATOR_HOST") != "" || os.Getenv("BIGQUERY_ENDPOINT") != "" {
+		t.Skip("PUBSUB_EMULATOR_HOST or BIGQUERY_ENDPOINT is set; the demo would use it")
+	}
+	bq := bqemutest.Start(t, demoProject)
+	// The demo takes an emulator that is already running from the
+	// environment, as the README describes.
+	for _, kv := range bq.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	res, err := run(t.Context(), options{events: 600, stores: 2, rate: 0, dupRate: 0.1, badRate: 0.02, strangerRate: 0.01,
+		quota: 1500, dbPath: filepath.Join(t.TempDir(), "unused.db"), seed: 12, inProcess: true, bigQuery: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.stats.Written != int64(res.unique) || res.stats.DeadLettered != int64(res.bads+res.strangers) {
+		t.Fatalf("published %d unique, %d malformed, %d unregistered; worker wrote %d, dead-lettered %d",
+			res.unique, res.bads, res.strangers, res.stats.Written, res.stats.DeadLettered)
+	}
+	client, err := bigquery.NewClient(t.Context(), demoProject, option.WithEndpoint(bq.RESTEndpoint()), option.WithoutAuthentication())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	it, err := client.Query("SELECT COUNT(DISTINCT event_id) AS n FROM `" + demoProject + "." + bigQueryDataset + ".events`").Read(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row []bigquery.Value
+	if err := it.Next(&row); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := row[0].(int64); n != int64(res.unique) {
+		t.Errorf("BigQuery holds %v distinct events, want %d", row[0], res.unique)
 	}
 }
