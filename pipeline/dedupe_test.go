@@ -20,15 +20,15 @@ func TestDeduperCommitMakesDuplicate(t *testing.T) {
 	t.Parallel()
 	d := newDeduper(time.Hour, 1000)
 	ctx := t.Context()
-	c, res, err := d.reserve(ctx, keyN(1))
+	res, err := d.reserve(ctx, keyN(1))
 	if err != nil || res != reserved {
 		t.Fatalf("first reserve = %v, %v; want reserved", res, err)
 	}
-	d.commit(keyN(1), c)
-	if _, res, _ := d.reserve(ctx, keyN(1)); res != duplicate {
+	d.commit(keyN(1))
+	if res, _ := d.reserve(ctx, keyN(1)); res != duplicate {
 		t.Fatalf("reserve after commit = %v, want duplicate", res)
 	}
-	if _, res, _ := d.reserve(ctx, keyN(2)); res != reserved {
+	if res, _ := d.reserve(ctx, keyN(2)); res != reserved {
 		t.Fatalf("reserve of another key = %v, want reserved", res)
 	}
 }
@@ -36,13 +36,13 @@ func TestDeduperCommitMakesDuplicate(t *testing.T) {
 func TestDeduperReleaseForgetsClaim(t *testing.T) {
 	t.Parallel()
 	d := newDeduper(time.Hour, 1000)
-	c, _, _ := d.reserve(t.Context(), keyN(1))
-	d.release(keyN(1), c)
-	c2, res, err := d.reserve(t.Context(), keyN(1))
+	d.reserve(t.Context(), keyN(1))
+	d.release(keyN(1))
+	res, err := d.reserve(t.Context(), keyN(1))
 	if err != nil || res != reserved {
 		t.Fatalf("reserve after release = %v, %v; want reserved (a failed write must not hide the redelivery)", res, err)
 	}
-	d.release(keyN(1), c2)
+	d.release(keyN(1))
 	if n := d.size(); n != 0 {
 		t.Fatalf("size = %d, want 0: nothing was written", n)
 	}
@@ -55,15 +55,15 @@ func TestDeduperConcurrentDeliveriesCollapse(t *testing.T) {
 	t.Parallel()
 	for _, firstWrites := range []bool{true, false} {
 		d := newDeduper(time.Hour, 1000)
-		c, _, _ := d.reserve(t.Context(), keyN(7))
+		d.reserve(t.Context(), keyN(7))
 		got := make(chan reservation, 1)
 		go func() {
-			c2, res, err := d.reserve(t.Context(), keyN(7))
+			res, err := d.reserve(t.Context(), keyN(7))
 			if err != nil {
 				t.Error(err)
 			}
 			if res == reserved {
-				d.release(keyN(7), c2)
+				d.release(keyN(7))
 			}
 			got <- res
 		}()
@@ -73,9 +73,9 @@ func TestDeduperConcurrentDeliveriesCollapse(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 		if firstWrites {
-			d.commit(keyN(7), c)
+			d.commit(keyN(7))
 		} else {
-			d.release(keyN(7), c)
+			d.release(keyN(7))
 		}
 		want := reserved
 		if firstWrites {
@@ -93,7 +93,7 @@ func TestDeduperWaitHonoursContext(t *testing.T) {
 	d.reserve(t.Context(), keyN(3))
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
-	if _, _, err := d.reserve(ctx, keyN(3)); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := d.reserve(ctx, keyN(3)); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("reserve while in flight with expiring ctx: err = %v, want DeadlineExceeded", err)
 	}
 }
@@ -103,19 +103,19 @@ func TestDeduperTTL(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	d := newDeduper(time.Minute, 1000)
 	d.now = func() time.Time { return now }
-	c, _, _ := d.reserve(t.Context(), keyN(1))
-	d.commit(keyN(1), c)
+	d.reserve(t.Context(), keyN(1))
+	d.commit(keyN(1))
 	now = now.Add(59 * time.Second)
-	if _, res, _ := d.reserve(t.Context(), keyN(1)); res != duplicate {
+	if res, _ := d.reserve(t.Context(), keyN(1)); res != duplicate {
 		t.Fatalf("within TTL: %v, want duplicate", res)
 	}
 	now = now.Add(2 * time.Second)
-	c, res, _ := d.reserve(t.Context(), keyN(1))
+	res, _ := d.reserve(t.Context(), keyN(1))
 	if res != reserved {
 		t.Fatalf("after TTL: %v, want reserved", res)
 	}
-	d.commit(keyN(1), c) // re-written after expiry: remembered again
-	if _, res, _ := d.reserve(t.Context(), keyN(1)); res != duplicate {
+	d.commit(keyN(1)) // re-written after expiry: remembered again
+	if res, _ := d.reserve(t.Context(), keyN(1)); res != duplicate {
 		t.Fatalf("after re-commit: %v, want duplicate", res)
 	}
 }
@@ -129,12 +129,12 @@ func TestDeduperBoundedMemory(t *testing.T) {
 		wg.Go(func() {
 			for i := range 50_000 {
 				k := keyN(w*1_000_000 + i)
-				c, res, err := d.reserve(t.Context(), k)
+				res, err := d.reserve(t.Context(), k)
 				if err != nil || res != reserved {
 					t.Errorf("reserve %d: %v %v", i, res, err)
 					return
 				}
-				d.commit(k, c)
+				d.commit(k)
 			}
 		})
 	}
@@ -148,14 +148,14 @@ func TestDeduperBoundedMemory(t *testing.T) {
 		}
 	}
 	// The oldest keys were evicted; the newest is remembered.
-	if c, res, _ := d.reserve(t.Context(), keyN(0)); res != reserved {
+	if res, _ := d.reserve(t.Context(), keyN(0)); res != reserved {
 		t.Fatalf("oldest key still remembered past the bound")
 	} else {
-		d.release(keyN(0), c)
+		d.release(keyN(0))
 	}
-	c, _, _ := d.reserve(t.Context(), keyN(99_999_999))
-	d.commit(keyN(99_999_999), c)
-	if _, res, _ := d.reserve(t.Context(), keyN(99_999_999)); res != duplicate {
+	d.reserve(t.Context(), keyN(99_999_999))
+	d.commit(keyN(99_999_999))
+	if res, _ := d.reserve(t.Context(), keyN(99_999_999)); res != duplicate {
 		t.Fatalf("newest key forgotten")
 	}
 }
@@ -169,9 +169,9 @@ func BenchmarkDedupe(b *testing.B) {
 		for pb.Next() {
 			i := int(next.Add(1))
 			k := keyN(i)
-			c, res, _ := d.reserve(ctx, k)
+			res, _ := d.reserve(ctx, k)
 			if res == reserved {
-				d.commit(k, c)
+				d.commit(k)
 			}
 		}
 	})

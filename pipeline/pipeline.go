@@ -404,15 +404,14 @@ type cpuJob struct {
 type prepared struct {
 	o outcome // the final outcome, unless slot.b, wait or enrich is set
 	// slot locates the message's record in a batch, once it joined one;
-	// key and claim are its dedupe claim, committed or released once the
-	// batch is written.
-	slot  slot
-	key   eventKey
-	claim *claim
+	// key is its dedupe claim, committed or released once the batch is
+	// written.
+	slot slot
+	key  eventKey
 	// wait is set when another delivery of the same event is in flight.
 	wait <-chan struct{}
 	// enrich is set when the record (in the job) still needs the
-	// Enricher's blocking step; key and claim are set with it.
+	// Enricher's blocking step; key is claimed with it.
 	enrich bool
 	// added is when the record joined its batch (with tracing only: the
 	// start of the sink.wait span).
@@ -478,7 +477,7 @@ func (p *Pipeline) prepare(j *cpuJob) (batched bool) {
 	}
 
 	key := keyOf(&j.ev)
-	c, res, wait := p.reserve(ctx, key)
+	res, wait := p.reserve(ctx, key)
 	if wait != nil {
 		r.wait = wait
 		return false
@@ -487,11 +486,11 @@ func (p *Pipeline) prepare(j *cpuJob) (batched bool) {
 		r.o = outcome{fate: fateDuplicate}
 		return false
 	}
-	r.key, r.claim = key, c
+	r.key = key
 	j.rec = p.newRecord(j.m, &j.ev, key, j.now)
 	done, err := p.prepareEnrich(ctx, &j.ev, &j.rec)
 	if err != nil {
-		p.dedupe.release(key, c)
+		p.dedupe.release(key)
 		r.o = classify(err)
 		return false
 	}
@@ -511,7 +510,7 @@ func (p *Pipeline) enrichSlow(j *cpuJob) bool {
 	r := &j.r
 	r.enrich = false
 	if err := p.enrich(j.ctx, &j.ev, &j.rec); err != nil {
-		p.dedupe.release(r.key, r.claim)
+		p.dedupe.release(r.key)
 		r.o = classify(err)
 		return false
 	}
@@ -530,7 +529,7 @@ func (p *Pipeline) add(j *cpuJob) bool {
 	}
 	r.slot.done = j.done
 	if _, _, err := p.batcher.addTo(&j.rec, link, &r.slot); err != nil {
-		p.dedupe.release(r.key, r.claim)
+		p.dedupe.release(r.key)
 		r.slot = slot{}
 		r.o = outcome{fate: fateRetry, err: err}
 		return false
@@ -551,9 +550,9 @@ func (p *Pipeline) batchOutcome(r *prepared) outcome {
 	}
 	if o.fate == fateWritten {
 		p.metrics.writtenOne()
-		p.dedupe.commit(r.key, r.claim)
+		p.dedupe.commit(r.key)
 	} else {
-		p.dedupe.release(r.key, r.claim)
+		p.dedupe.release(r.key)
 	}
 	return o
 }
@@ -583,15 +582,15 @@ func (p *Pipeline) decode(ctx context.Context, data []byte) (bigcommerce.Event, 
 	return ev, err
 }
 
-func (p *Pipeline) reserve(ctx context.Context, key eventKey) (*claim, reservation, <-chan struct{}) {
+func (p *Pipeline) reserve(ctx context.Context, key eventKey) (reservation, <-chan struct{}) {
 	if !p.tracing {
 		return p.dedupe.tryReserve(key)
 	}
 	_, span := p.tracer.Start(ctx, "dedupe")
 	defer span.End()
-	c, res, wait := p.dedupe.tryReserve(key)
+	res, wait := p.dedupe.tryReserve(key)
 	span.SetAttributes(dedupeHitAttr(wait == nil && res == duplicate))
-	return c, res, wait
+	return res, wait
 }
 
 // newRecord builds the event's record, not yet enriched.
