@@ -186,6 +186,28 @@ func (bt *batcher) recycle(b *batch) {
 	b.recs, b.slots = nil, nil
 }
 
+// flushIfIdle hands the partial batch to a writer if one is idle, and
+// otherwise leaves it to fill. The CPU goroutine calls it when it has
+// prepared everything queued: waiting longer would only keep the batch's
+// callbacks parked, each holding its message and goroutine, while a
+// writer sits idle. Under load the writers are busy and batches still
+// fill up to BATCH_MAX_ROWS (a slow sink, like BigQuery over the
+// network, keeps them busy longest and so gets the largest batches).
+func (bt *batcher) flushIfIdle() {
+	bt.mu.Lock()
+	defer bt.mu.Unlock()
+	b := bt.current
+	if b == nil || bt.closed {
+		return
+	}
+	select {
+	case bt.ready <- b: // ready is closed only after closed is set
+		bt.current = nil
+		b.timer.Stop()
+	default:
+	}
+}
+
 // detachLocked makes b no longer current. Callers hold bt.mu and then
 // call send(b) after unlocking.
 func (bt *batcher) detachLocked(b *batch) {

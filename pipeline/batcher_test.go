@@ -313,3 +313,42 @@ func BenchmarkBatchAndSink(b *testing.B) {
 	})
 	bt.close(context.Background())
 }
+
+// flushIfIdle hands a partial batch to an idle writer at once, and leaves
+// it to fill while every writer is busy.
+func TestBatcherFlushIfIdle(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		w := &recordingWriter{gate: make(chan struct{})}
+		bt := newBatcher(100, 1<<20, time.Hour, w.write)
+		bt.start(t.Context(), 1)
+		synctest.Wait() // the writer is waiting for a batch
+
+		first, _, _ := bt.add(rec("a", 10), trace.SpanContext{})
+		bt.flushIfIdle()
+		synctest.Wait()
+		if bt.current != nil {
+			t.Fatal("with the writer idle, flushIfIdle kept the partial batch")
+		}
+		// The writer is now busy (held by the gate): the next records stay.
+		second, _, _ := bt.add(rec("b", 10), trace.SpanContext{})
+		bt.add(rec("c", 10), trace.SpanContext{})
+		bt.flushIfIdle()
+		if bt.current != second {
+			t.Fatal("with the writer busy, flushIfIdle sent the partial batch")
+		}
+		w.gate <- struct{}{} // first written
+		<-first.done
+		synctest.Wait()
+		bt.flushIfIdle()
+		if bt.current != nil {
+			t.Fatal("once the writer was idle again, flushIfIdle kept the partial batch")
+		}
+		w.gate <- struct{}{}
+		<-second.done
+		if got := w.sizes(); !slices.Equal(got, []int{1, 2}) {
+			t.Fatalf("batch sizes = %v, want [1 2]", got)
+		}
+		bt.close(t.Context())
+	})
+}

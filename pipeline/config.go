@@ -53,7 +53,8 @@ type Config struct {
 	BatchMaxBytes int `env:"BATCH_MAX_BYTES, default=4194304"`
 
 	// BatchMaxDelay flushes a partial batch this long after its first
-	// record: the most latency batching adds to a quiet stream.
+	// record: the most latency batching adds while every writer is busy
+	// (an idle writer takes a partial batch at once).
 	BatchMaxDelay time.Duration `env:"BATCH_MAX_DELAY, default=50ms"`
 
 	// SinkConcurrency is how many batches may be written at once. More

@@ -15,8 +15,9 @@
 //  3. enrich: the Enricher fetches the entity's current state (or, without
 //     a store API, records the event as "skipped").
 //  4. batch and write: the record joins a batch; the batch is written when
-//     it reaches BATCH_MAX_ROWS or BATCH_MAX_BYTES, or BATCH_MAX_DELAY after
-//     its first record. The callback waits for the batch's result.
+//     it reaches BATCH_MAX_ROWS or BATCH_MAX_BYTES, when a sink writer is
+//     idle and no more messages are queued, or BATCH_MAX_DELAY after its
+//     first record. The callback waits for the batch's result.
 //  5. settle: the one function that acks, nacks or dead-letters.
 //
 // # Delivery guarantees

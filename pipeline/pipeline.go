@@ -439,6 +439,7 @@ func (p *Pipeline) runCPU() {
 				j.done <- struct{}{}
 			}
 		}
+		p.batcher.flushIfIdle()
 		clear(jobs) // do not keep settled jobs reachable
 		spare = jobs
 	}
