@@ -416,6 +416,12 @@ func TestIntegration_EmulatorQueries(t *testing.T) {
 		rec("st1", "store/product/updated", "product", "80", now.Add(-2*time.Minute), time.Time{}, "skipped", ""),
 		// No created_at: NULL in the views' grouping columns.
 		rec("st1", "store/product/updated", "product", "81", time.Time{}, now.Add(-3*time.Hour), "ok", `{"id":81,"name":"Undated"}`),
+		rec("st1", "store/customer/created", "customer", "9", day, day, "ok", `{"id":9,"email":"a@example.com"}`),
+		rec("st1", "store/customer/updated", "customer", "9", day.Add(time.Hour), day.Add(time.Hour), "ok", `{"id":9,"email":"b@example.com"}`),
+		rec("st1", "store/customer/created", "customer", "10", day, day, "ok", `{"id":10,"email":"c@example.com"}`),
+		rec("st1", "store/customer/deleted", "customer", "10", day.Add(time.Hour), day.Add(time.Hour), "deleted", ""),
+		// Not enriched: says nothing about customer 11's state.
+		rec("st1", "store/customer/updated", "customer", "11", day, time.Time{}, "failed", ""),
 	}
 	all := append(append([]sink.Record(nil), history...), others...)
 	if err := s.Write(t.Context(), all); err != nil {
@@ -469,6 +475,26 @@ func TestIntegration_EmulatorQueries(t *testing.T) {
 	wantProducts := []string{"st1/79 <nil> deleted=true", "st1/77 Blue Mug XL deleted=false"}
 	if diff := cmp.Diff(wantProducts, gotProducts); diff != "" {
 		t.Errorf("products_changed_last_hour (-want +got):\n%s", diff)
+	}
+
+	// The other <entity>_latest views: each entity's latest enriched
+	// state, per store; deleted ones flagged; unenriched events left out;
+	// the duplicate row changes nothing.
+	latest := func(view, field string) []string {
+		var got []string
+		sql := forEmulator(t, fmt.Sprintf("SELECT store_hash, entity_id, deleted, JSON_VALUE(entity, '$.%s') AS v FROM `%s.%s.%s` ORDER BY store_hash, entity_id", field, emuProject, ds, view))
+		for _, row := range e.query(t, sql) {
+			got = append(got, fmt.Sprintf("%s/%s %v deleted=%v", row["store_hash"], row["entity_id"], row["v"], row["deleted"]))
+		}
+		return got
+	}
+	wantOrders := []string{"st1/250 Shipped deleted=false", "st1/251 Pending deleted=false", "st2/250 Cancelled deleted=false"}
+	if diff := cmp.Diff(wantOrders, latest("orders_latest", "status")); diff != "" {
+		t.Errorf("orders_latest (-want +got):\n%s", diff)
+	}
+	wantCustomers := []string{"st1/10 <nil> deleted=true", "st1/9 b@example.com deleted=false"}
+	if diff := cmp.Diff(wantCustomers, latest("customers_latest", "email")); diff != "" {
+		t.Errorf("customers_latest (-want +got):\n%s", diff)
 	}
 }
 
