@@ -87,7 +87,7 @@ func TestDashboardAndAlerts(t *testing.T) {
 			t.Errorf("%s: needs a condition and documentation for the person paged", path)
 		}
 	}
-	for _, want := range []string{"bcstream.messages.dead_lettered", "bcstream.bigcommerce.rate_limited", "bcstream.bigcommerce.circuits_open", "bcstream.messages.nacked", "bcstream.event.lag"} {
+	for _, want := range []string{"bcstream.messages.dead_lettered", "bcstream.bigcommerce.rate_limited", "bcstream.bigcommerce.circuits_open", "bcstream.messages.nacked", "bcstream.sink.write.failures", "bcstream.event.lag"} {
 		if !used[want] {
 			t.Errorf("no chart or alert uses %s", want)
 		}

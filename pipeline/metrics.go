@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"sync"
 	"sync/atomic"
@@ -9,6 +10,8 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+
+	"bcstream/sink"
 )
 
 // meterName is the instrumentation scope of the pipeline's metrics.
@@ -31,6 +34,7 @@ type metrics struct {
 	mAcked      metric.Int64Counter
 	mNacked     metric.Int64Counter
 	mUnknown    metric.Int64Counter
+	mSinkFail   metric.Int64Counter
 	mBatchSize  metric.Int64Histogram
 	mSinkTime   metric.Float64Histogram
 	mLag        metric.Float64Histogram
@@ -54,6 +58,7 @@ func newMetrics(mp metric.MeterProvider) (*metrics, error) {
 	m.mAcked = counter("bcstream.messages.acked", "Messages acked.")
 	m.mNacked = counter("bcstream.messages.nacked", "Messages nacked for redelivery, by cause.")
 	m.mUnknown = counter("bcstream.events.unknown_scope", "Events whose scope is not in the catalog (recorded with entity type unknown).")
+	m.mSinkFail = counter("bcstream.sink.write.failures", "Batch writes that failed: result failed (the whole batch; its messages are nacked) or rejected (some records refused for good; they are dead-lettered).")
 	if err != nil {
 		return nil, err
 	}
@@ -113,9 +118,16 @@ func (m *metrics) nacked(ctx context.Context, cause string) {
 	m.settled()
 }
 
-func (m *metrics) batch(ctx context.Context, n int, took time.Duration) {
+func (m *metrics) batch(ctx context.Context, n int, took time.Duration, err error) {
 	m.mBatchSize.Record(ctx, int64(n))
 	m.mSinkTime.Record(ctx, took.Seconds())
+	if err != nil {
+		result := "failed"
+		if be := (*sink.BatchError)(nil); errors.As(err, &be) {
+			result = "rejected"
+		}
+		m.mSinkFail.Add(ctx, 1, metric.WithAttributes(attribute.String("result", result)))
+	}
 }
 
 // Stats is a snapshot of the pipeline's counters since it started.

@@ -2,8 +2,10 @@ package pipeline_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"bcstream/pipeline"
+	"bcstream/sink"
 )
 
 // The instruments the README lists are recorded with the right counts.
@@ -76,5 +79,60 @@ func TestPipelineMetrics(t *testing.T) {
 		if counts[name] == 0 {
 			t.Errorf("histogram %s recorded nothing", name)
 		}
+	}
+}
+
+// failOnce fails its first write as a whole, then writes through.
+type failOnce struct {
+	sink.Sink
+	failed atomic.Bool
+}
+
+func (s *failOnce) Write(ctx context.Context, recs []sink.Record) error {
+	if s.failed.CompareAndSwap(false, true) {
+		return errors.New("injected: destination unavailable")
+	}
+	return s.Sink.Write(ctx, recs)
+}
+
+// bcstream.sink.write.failures counts a failed batch as "failed" and a
+// batch with records refused for good as "rejected".
+func TestPipelineSinkFailureMetric(t *testing.T) {
+	t.Parallel()
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	f := newFixture(t)
+	f.publish(t, event("abc123", "store/order/updated", 13, hashOf(13), 1_760_000_000))
+	p, err := pipeline.New(f.cfg, pipeline.Deps{Client: f.client, Sink: &failOnce{Sink: rejectingSink{f.sink}}, MeterProvider: mp,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	waitFor(t, "dead-lettered after a failed write", 15*time.Second, func() bool { return p.Stats().DeadLettered == 1 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(t.Context(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if d, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == "bcstream.sink.write.failures" {
+				for _, dp := range d.DataPoints {
+					v, _ := dp.Attributes.Value("result")
+					got[v.AsString()] += dp.Value
+				}
+			}
+		}
+	}
+	if got["failed"] != 1 || got["rejected"] != 1 || len(got) != 2 {
+		t.Fatalf("bcstream.sink.write.failures by result = %v, want failed 1 and rejected 1", got)
 	}
 }

@@ -668,7 +668,7 @@ func (p *Pipeline) writeBatch(ctx context.Context, b *batch) {
 	}
 	start := time.Now()
 	b.err = p.sink.Write(ctx, b.recs)
-	p.metrics.batch(ctx, len(b.recs), time.Since(start))
+	p.metrics.batch(ctx, len(b.recs), time.Since(start), b.err)
 	if b.err != nil {
 		p.logger.WarnContext(ctx, "sink write failed; its messages will be nacked or dead-lettered",
 			"records", len(b.recs), "error", b.err)
