@@ -665,7 +665,7 @@ func TestCallSpan(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, a := range call.Attributes() {
-		got[string(a.Key)] = a.Value.Emit()
+		got[string(a.Key)] = a.Value.String()
 	}
 	want := map[string]string{
 		"bigcommerce.store_hash":           "abc123",

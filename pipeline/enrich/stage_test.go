@@ -491,7 +491,7 @@ func TestMetrics(t *testing.T) {
 				for _, dp := range d.DataPoints {
 					key := m.Name
 					for _, kv := range dp.Attributes.ToSlice() {
-						key += " " + string(kv.Key) + "=" + kv.Value.Emit()
+						key += " " + string(kv.Key) + "=" + kv.Value.String()
 					}
 					got[key] += dp.Value
 				}
