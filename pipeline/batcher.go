@@ -42,6 +42,7 @@ type slot struct {
 	b    *batch
 	idx  int
 	done chan<- struct{} // buffered(1): the writer never blocks on it
+	key  eventKey        // the record's dedupe claim, settled by the writer
 }
 
 // batcher groups records from concurrent callbacks into batches and hands

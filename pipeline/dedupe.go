@@ -125,11 +125,15 @@ func (d *deduper) tryReserve(k eventKey) (reservation, <-chan struct{}) {
 
 // commit marks k, reserved by the caller, as written and wakes deliveries
 // waiting on it.
-func (d *deduper) commit(k eventKey) {
+func (d *deduper) commit(k eventKey) { d.commitAt(k, d.now()) }
+
+// commitAt is commit with the clock already read (a batch's writer
+// commits all of the batch's keys at one time).
+func (d *deduper) commitAt(k eventKey, at time.Time) {
 	s := d.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := d.now().UnixNano()
+	now := at.UnixNano()
 	exp := now + int64(d.ttl)
 	s.seen[k] = exp
 	s.fifo = append(s.fifo, fifoEntry{key: k, expiry: exp})

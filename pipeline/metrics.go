@@ -95,13 +95,15 @@ func (m *metrics) unknownScope(ctx context.Context) {
 
 func (m *metrics) settled() { m.lastSettled.Store(time.Now().UnixNano()) }
 
-func (m *metrics) acked(ctx context.Context) { m.mAcked.Add(ctx, 1); m.settled() }
-
-func (m *metrics) writtenOne() { m.written.Add(1) }
+// acked counts an ack. Written records are counted, and lastSettled
+// moved, by their batch's writer (see Pipeline.settleClaims); the other
+// fates call settled themselves.
+func (m *metrics) acked(ctx context.Context) { m.mAcked.Add(ctx, 1) }
 
 func (m *metrics) duplicate(ctx context.Context) {
 	m.duplicates.Add(1)
 	m.mDuplicates.Add(ctx, 1)
+	m.settled()
 }
 
 func (m *metrics) poison(ctx context.Context, reason string) {
@@ -110,6 +112,7 @@ func (m *metrics) poison(ctx context.Context, reason string) {
 	m.byReason[reason]++
 	m.mu.Unlock()
 	m.mPoison.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", reason)))
+	m.settled()
 }
 
 func (m *metrics) nacked(ctx context.Context, cause string) {

@@ -309,8 +309,6 @@ func (p *Pipeline) handle(cbCtx context.Context, m *pubsub.Message) {
 	// The frames on this goroutine are kept small on purpose (state lives
 	// in the pooled job): the whole wait must fit in the first 2 KiB.
 	j := p.jobs.Get().(*cpuJob)
-	j.now = time.Now()
-	p.lastActivity.Store(j.now.UnixNano())
 	j.ctx = workContext{Context: p.life, values: cbCtx}
 	j.m = m
 	p.process(j)
@@ -388,7 +386,7 @@ func waitOrDone(wait, done <-chan struct{}) bool {
 type cpuJob struct {
 	ctx     context.Context
 	m       *pubsub.Message
-	now     time.Time
+	now     time.Time         // when the CPU goroutine took the job: received_at
 	ev      bigcommerce.Event // the decoded event, once decoded is set
 	decoded bool
 	rec     sink.Record // the event's record
@@ -434,7 +432,14 @@ func (p *Pipeline) runCPU() {
 		if jobs == nil {
 			return
 		}
+		// One clock read per take rather than per message: the jobs
+		// arrived within the same burst, microseconds apart.
+		now := time.Now()
+		p.lastActivity.Store(now.UnixNano())
 		for _, j := range jobs {
+			if !j.decoded {
+				j.now = now
+			}
 			if !p.prepare(j) {
 				j.done <- struct{}{}
 			}
@@ -529,6 +534,7 @@ func (p *Pipeline) add(j *cpuJob) bool {
 		r.added = time.Now()
 	}
 	r.slot.done = j.done
+	r.slot.key = r.key
 	if _, _, err := p.batcher.addTo(&j.rec, link, &r.slot); err != nil {
 		p.dedupe.release(r.key)
 		r.slot = slot{}
@@ -539,23 +545,16 @@ func (p *Pipeline) add(j *cpuJob) bool {
 }
 
 // batchOutcome reads the outcome of the message's record from its
-// written batch and settles its dedupe claim: committed if written,
-// released otherwise.
+// written batch. The batch's writer has already settled the record's
+// dedupe claim (see settleClaims).
 func (p *Pipeline) batchOutcome(r *prepared) outcome {
-	o := outcome{fate: fateWritten}
 	if err := sink.RecordErr(r.slot.b.err, r.slot.idx); err != nil {
-		o = outcome{fate: fateRetry, err: err}
 		if errors.Is(err, sink.ErrRejected) {
-			o = outcome{fate: fatePoison, reason: "sink_rejected", err: err}
+			return outcome{fate: fatePoison, reason: "sink_rejected", err: err}
 		}
+		return outcome{fate: fateRetry, err: err}
 	}
-	if o.fate == fateWritten {
-		p.metrics.writtenOne()
-		p.dedupe.commit(r.key)
-	} else {
-		p.dedupe.release(r.key)
-	}
-	return o
+	return outcome{fate: fateWritten}
 }
 
 // traceWait records the message's wait for its batch as a sink.wait span
@@ -668,7 +667,9 @@ func (p *Pipeline) writeBatch(ctx context.Context, b *batch) {
 	}
 	start := time.Now()
 	b.err = p.sink.Write(ctx, b.recs)
-	p.metrics.batch(ctx, len(b.recs), time.Since(start), b.err)
+	end := time.Now()
+	p.metrics.batch(ctx, len(b.recs), end.Sub(start), b.err)
+	p.settleClaims(b, end)
 	if b.err != nil {
 		p.logger.WarnContext(ctx, "sink write failed; its messages will be nacked or dead-lettered",
 			"records", len(b.recs), "error", b.err)
@@ -676,6 +677,28 @@ func (p *Pipeline) writeBatch(ctx context.Context, b *batch) {
 			span.RecordError(b.err)
 			span.SetStatus(codes.Error, "sink write failed")
 		}
+	}
+}
+
+// settleClaims settles the dedupe claims of the batch's records before
+// their callbacks are woken: a written record's key is committed (a later
+// delivery of the event is a duplicate), a failed one's released (its
+// redelivery is processed again). Doing it here, once per batch, keeps
+// the clock read and the shard updates off the callbacks, whose state
+// has gone cold while they waited.
+func (p *Pipeline) settleClaims(b *batch, now time.Time) {
+	written := 0
+	for _, s := range b.slots {
+		if sink.RecordErr(b.err, s.idx) == nil {
+			p.dedupe.commitAt(s.key, now)
+			written++
+		} else {
+			p.dedupe.release(s.key)
+		}
+	}
+	p.metrics.written.Add(int64(written))
+	if written > 0 {
+		p.metrics.lastSettled.Store(now.UnixNano())
 	}
 }
 
