@@ -1,6 +1,9 @@
 package pipeline
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+)
 
 // jobQueue hands callbacks' jobs to the CPU goroutine in bulk.
 //
@@ -39,11 +42,24 @@ func (q *jobQueue) push(j *cpuJob) {
 func (q *jobQueue) take(spare []*cpuJob) []*cpuJob {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	waited := false
 	for len(q.jobs) == 0 {
 		if q.closed {
 			return nil
 		}
 		q.ready.Wait()
+		waited = true
+	}
+	if waited {
+		// The push that woke us came from a callback that is about to
+		// park, and the signal made us the next goroutine to run on its
+		// P: taking now would take one job, and the next callback's push
+		// would wake us again (measured: 72,000 takes for 100,000
+		// messages, one park and wake-up each). Yielding first lets the
+		// callbacks already runnable push theirs (~25 jobs per take).
+		q.mu.Unlock()
+		runtime.Gosched()
+		q.mu.Lock()
 	}
 	jobs := q.jobs
 	q.jobs = spare[:0]
