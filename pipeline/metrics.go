@@ -148,7 +148,9 @@ type Stats struct {
 }
 
 // Settled is the number of messages acked for good: written, duplicate or
-// dead-lettered.
+// dead-lettered. Written events are counted when their batch is written,
+// just before their callbacks ack them, so Settled can run a moment
+// ahead of the acks.
 func (s Stats) Settled() int64 { return s.Written + s.Duplicates + s.DeadLettered }
 
 func (m *metrics) snapshot() Stats {
