@@ -96,9 +96,18 @@ func (m *metrics) unknownScope(ctx context.Context) {
 func (m *metrics) settled() { m.lastSettled.Store(time.Now().UnixNano()) }
 
 // acked counts an ack. Written records are counted, and lastSettled
-// moved, by their batch's writer (see Pipeline.settleClaims); the other
-// fates call settled themselves.
+// moved, by their batch's writer (wrote); the other fates call settled
+// themselves.
 func (m *metrics) acked(ctx context.Context) { m.mAcked.Add(ctx, 1) }
+
+// wrote counts n events of one batch written at at (their acks follow).
+func (m *metrics) wrote(n int, at time.Time) {
+	if n == 0 {
+		return
+	}
+	m.written.Add(int64(n))
+	m.lastSettled.Store(at.UnixNano())
+}
 
 func (m *metrics) duplicate(ctx context.Context) {
 	m.duplicates.Add(1)

@@ -696,10 +696,7 @@ func (p *Pipeline) settleClaims(b *batch, now time.Time) {
 			p.dedupe.release(s.key)
 		}
 	}
-	p.metrics.written.Add(int64(written))
-	if written > 0 {
-		p.metrics.lastSettled.Store(now.UnixNano())
-	}
+	p.metrics.wrote(written, now)
 }
 
 // maxUnknownScopesLogged caps the unknown-scope log lines: scopes come
