@@ -686,17 +686,18 @@ func (p *Pipeline) writeBatch(ctx context.Context, b *batch) {
 // redelivery is processed again). Doing it here, once per batch, keeps
 // the clock read and the shard updates off the callbacks, whose state
 // has gone cold while they waited.
-func (p *Pipeline) settleClaims(b *batch, now time.Time) {
+func (p *Pipeline) settleClaims(b *batch, writtenAt time.Time) {
+	seenAt := p.dedupe.now() // the deduper's clock decides expiry
 	written := 0
 	for _, s := range b.slots {
 		if sink.RecordErr(b.err, s.idx) == nil {
-			p.dedupe.commitAt(s.key, now)
+			p.dedupe.commitAt(s.key, seenAt)
 			written++
 		} else {
 			p.dedupe.release(s.key)
 		}
 	}
-	p.metrics.wrote(written, now)
+	p.metrics.wrote(written, writtenAt)
 }
 
 // maxUnknownScopesLogged caps the unknown-scope log lines: scopes come
