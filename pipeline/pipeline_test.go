@@ -221,15 +221,24 @@ func TestPipelineWritesUniqueEventsAndDeadLettersPoison(t *testing.T) {
 
 // flakySink fails every write until healthy is set, then delegates to the
 // real sink. It is fault injection around the real thing, not a mock.
+// A failing write takes failDelay, as a write to an unreachable
+// destination does: with instant failures a batch is flushed, failed and
+// nacked within microseconds, and a test polling for messages in flight
+// may never see one.
 type flakySink struct {
 	sink.Sink
-	healthy atomic.Bool
-	failed  atomic.Int64
+	failDelay time.Duration
+	healthy   atomic.Bool
+	failed    atomic.Int64
 }
 
 func (s *flakySink) Write(ctx context.Context, recs []sink.Record) error {
 	if !s.healthy.Load() {
 		s.failed.Add(1)
+		select {
+		case <-time.After(s.failDelay):
+		case <-ctx.Done():
+		}
 		return errors.New("injected: destination unavailable")
 	}
 	return s.Sink.Write(ctx, recs)
@@ -241,7 +250,7 @@ func TestPipelineNacksWhileSinkFailsThenWritesOnce(t *testing.T) {
 	for i := range 100 {
 		f.publish(t, event("abc123", "store/product/updated", i, hashOf(i), 1_760_000_000))
 	}
-	fs := &flakySink{Sink: f.sink}
+	fs := &flakySink{Sink: f.sink, failDelay: 20 * time.Millisecond}
 	// Memory is bounded by flow control: with 2 streams x 20 outstanding,
 	// no more than 40 messages (and so records) are ever in flight, however
 	// long the sink fails.
