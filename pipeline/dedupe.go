@@ -123,13 +123,10 @@ func (d *deduper) tryReserve(k eventKey) (reservation, <-chan struct{}) {
 	return 0, done
 }
 
-// commit marks k, reserved by the caller, as written and wakes deliveries
-// waiting on it.
-func (d *deduper) commit(k eventKey) { d.commitAt(k, d.now()) }
-
-// commitAt is commit with the clock already read (a batch's writer
-// commits all of the batch's keys at one time).
-func (d *deduper) commitAt(k eventKey, at time.Time) {
+// commit marks k, reserved by the caller, as written at at (a time from
+// d.now; a batch's writer reads it once for all of the batch's keys) and
+// wakes deliveries waiting on it.
+func (d *deduper) commit(k eventKey, at time.Time) {
 	s := d.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()

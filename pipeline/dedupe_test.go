@@ -24,7 +24,7 @@ func TestDeduperCommitMakesDuplicate(t *testing.T) {
 	if err != nil || res != reserved {
 		t.Fatalf("first reserve = %v, %v; want reserved", res, err)
 	}
-	d.commit(keyN(1))
+	d.commit(keyN(1), d.now())
 	if res, _ := d.reserve(ctx, keyN(1)); res != duplicate {
 		t.Fatalf("reserve after commit = %v, want duplicate", res)
 	}
@@ -73,7 +73,7 @@ func TestDeduperConcurrentDeliveriesCollapse(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 		if firstWrites {
-			d.commit(keyN(7))
+			d.commit(keyN(7), d.now())
 		} else {
 			d.release(keyN(7))
 		}
@@ -104,7 +104,7 @@ func TestDeduperTTL(t *testing.T) {
 	d := newDeduper(time.Minute, 1000)
 	d.now = func() time.Time { return now }
 	d.reserve(t.Context(), keyN(1))
-	d.commit(keyN(1))
+	d.commit(keyN(1), d.now())
 	now = now.Add(59 * time.Second)
 	if res, _ := d.reserve(t.Context(), keyN(1)); res != duplicate {
 		t.Fatalf("within TTL: %v, want duplicate", res)
@@ -114,7 +114,7 @@ func TestDeduperTTL(t *testing.T) {
 	if res != reserved {
 		t.Fatalf("after TTL: %v, want reserved", res)
 	}
-	d.commit(keyN(1)) // re-written after expiry: remembered again
+	d.commit(keyN(1), d.now()) // re-written after expiry: remembered again
 	if res, _ := d.reserve(t.Context(), keyN(1)); res != duplicate {
 		t.Fatalf("after re-commit: %v, want duplicate", res)
 	}
@@ -134,7 +134,7 @@ func TestDeduperBoundedMemory(t *testing.T) {
 					t.Errorf("reserve %d: %v %v", i, res, err)
 					return
 				}
-				d.commit(k)
+				d.commit(k, d.now())
 			}
 		})
 	}
@@ -154,7 +154,7 @@ func TestDeduperBoundedMemory(t *testing.T) {
 		d.release(keyN(0))
 	}
 	d.reserve(t.Context(), keyN(99_999_999))
-	d.commit(keyN(99_999_999))
+	d.commit(keyN(99_999_999), d.now())
 	if res, _ := d.reserve(t.Context(), keyN(99_999_999)); res != duplicate {
 		t.Fatalf("newest key forgotten")
 	}
@@ -171,7 +171,7 @@ func BenchmarkDedupe(b *testing.B) {
 			k := keyN(i)
 			res, _ := d.reserve(ctx, k)
 			if res == reserved {
-				d.commit(k)
+				d.commit(k, d.now())
 			}
 		}
 	})

@@ -691,7 +691,7 @@ func (p *Pipeline) settleClaims(b *batch, writtenAt time.Time) {
 	written := 0
 	for _, s := range b.slots {
 		if sink.RecordErr(b.err, s.idx) == nil {
-			p.dedupe.commitAt(s.key, seenAt)
+			p.dedupe.commit(s.key, seenAt)
 			written++
 		} else {
 			p.dedupe.release(s.key)
