@@ -198,7 +198,7 @@ func (bt *batcher) recycle(b *batch) {
 // There is no minimum age. It used to be 5 ms, when the CPU goroutine
 // took one or two jobs at a time and a fast sink got batches of two or
 // three records; since it takes what every runnable callback queued
-// (~25 jobs, see jobQueue.take), flushing at once measured ~1 us/msg
+// (~25 jobs, see jobQueue.take), flushing at once measured ~1 µs/msg
 // cheaper in bcload than waiting 5 ms (shorter waits keep the waiting
 // callbacks' state in cache), at ~3,300 jsonl writes per 100,000
 // messages instead of ~750 (counted with a throwaway build).

@@ -177,8 +177,9 @@ func publishBacklog(ctx context.Context, client *pubsub.Client, topic string, o 
 // withUsage fills in r's CPU time (user plus system), system time and
 // minor page faults from the exited child's wait4 rusage. The last two
 // are not part of the verdict; they show where a round's cost moved. On
-// this project's VMs the first touch of a fresh page is expensive, so the
-// kernel time of the worker's file writes swings from round to round.
+// this project's VMs the kernel's copy of the worker's jsonl batches into
+// fresh page-cache pages varies several-fold between rounds (seen with
+// perf; see docs/benchmarks.md), and it shows as system time.
 func withUsage(r run, cmd *exec.Cmd) run {
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
