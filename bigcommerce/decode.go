@@ -178,26 +178,38 @@ func scanErr(b []byte, res scanResult) *DecodeError {
 // writeHash writes the hash field's contents to sb: lowercased when they
 // are 40 hex digits, reporting true (checkHash would accept them as
 // written), and as sent otherwise (so that checkHash's error quotes them).
+//
+// It maps each byte through hexLower rather than branching on its range:
+// hex digits are random, so the branches mispredicted about every other
+// byte (~0.2 µs per event in bcload's profile).
 func writeHash(sb *strings.Builder, hash []byte) bool {
 	var lower [40]byte
 	if len(hash) != len(lower) {
 		sb.Write(hash)
 		return false
 	}
-	for i, c := range hash {
-		switch {
-		case '0' <= c && c <= '9', 'a' <= c && c <= 'f':
-		case 'A' <= c && c <= 'F':
-			c += 'a' - 'A'
-		default:
-			sb.Write(hash)
-			return false
-		}
-		lower[i] = c
+	for i, c := range hash[:len(lower)] {
+		lower[i] = hexLower[c]
+	}
+	if bytes.IndexByte(lower[:], 0) >= 0 {
+		sb.Write(hash)
+		return false
 	}
 	sb.Write(lower[:])
 	return true
 }
+
+// hexLower maps a hex digit to its lowercase form and any other byte to 0.
+var hexLower = func() (t [256]byte) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c)
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c)
+		t[c-'a'+'A'] = byte(c)
+	}
+	return t
+}()
 
 // invalidJSON explains why the scanner rejected b. It runs only for
 // payloads that are not JSON, and reports what encoding/json reports, so
