@@ -309,7 +309,14 @@ func (p *Pipeline) handle(cbCtx context.Context, m *pubsub.Message) {
 	// The frames on this goroutine are kept small on purpose (state lives
 	// in the pooled job): the whole wait must fit in the first 2 KiB.
 	j := p.jobs.Get().(*cpuJob)
-	j.ctx = workContext{Context: p.life, values: cbCtx}
+	if p.tracing {
+		j.ctx = workContext{Context: p.life, values: cbCtx}
+	} else {
+		// Without tracing the callback context carries no value that
+		// life lacks: the library derives it from Run's ctx, as life is.
+		// Using life saves allocating a workContext per message.
+		j.ctx = p.life
+	}
 	j.m = m
 	p.process(j)
 	if p.tracing {
