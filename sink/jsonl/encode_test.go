@@ -88,13 +88,19 @@ func TestAppendTime(t *testing.T) {
 		time.Date(2024, 2, 29, 23, 59, 60, 0, time.UTC), // normalizes to Mar 1
 		time.Unix(1700000000, 42).In(time.Local),
 	}
+	// Each case alone, then all in a row through one cache: the first two
+	// share a second, the others do not.
+	var shared secondText
 	for _, tm := range cases {
 		want := `"` + tm.UTC().Format(sink.TimeLayout) + `"`
-		if got := string(appendTime(nil, tm)); got != want {
+		if got := string(appendTime(nil, tm, new(secondText))); got != want {
 			t.Errorf("appendTime(%v) = %s, want %s", tm, got, want)
 		}
+		if got := string(appendTime(nil, tm, &shared)); got != want {
+			t.Errorf("appendTime(%v) after the case before = %s, want %s", tm, got, want)
+		}
 	}
-	if got := string(appendTime(nil, time.Time{})); got != "null" {
+	if got := string(appendTime(nil, time.Time{}, &shared)); got != "null" {
 		t.Errorf("appendTime(zero) = %s, want null", got)
 	}
 }
@@ -104,7 +110,7 @@ func TestAppendTime(t *testing.T) {
 func TestKeysFollowColumns(t *testing.T) {
 	t.Parallel()
 	rec := sinktest.Records(t.Name(), 1)[0]
-	dec := json.NewDecoder(bytes.NewReader(appendRecord(nil, &rec)))
+	dec := json.NewDecoder(bytes.NewReader(new(encoder).appendRecord(nil, &rec)))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		t.Fatalf("first token %v, %v; want {", tok, err)
 	}
@@ -159,7 +165,7 @@ func TestMatchesEncodingJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ours := appendRecord(nil, r)
+		ours := new(encoder).appendRecord(nil, r)
 		if !bytes.HasSuffix(ours, []byte("}\n")) || bytes.Count(ours, []byte("\n")) != 1 {
 			t.Errorf("record %d: not one line ending in a newline: %q", i, ours)
 		}
@@ -259,18 +265,19 @@ func BenchmarkEncode(b *testing.B) {
 	recs := sinktest.Records(b.Name(), 500)
 	var n int
 	for i := range recs {
-		n += len(appendRecord(nil, &recs[i]))
+		n += len(new(encoder).appendRecord(nil, &recs[i]))
 	}
 	b.Run("append", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(n / len(recs)))
 		buf := make([]byte, 0, 1<<20)
+		var enc encoder // one per batch, as in Write
 		i := 0
 		for b.Loop() {
 			if i == len(recs) {
-				i, buf = 0, buf[:0]
+				i, buf, enc = 0, buf[:0], encoder{}
 			}
-			buf = appendRecord(buf, &recs[i])
+			buf = enc.appendRecord(buf, &recs[i])
 			i++
 		}
 	})
@@ -278,15 +285,16 @@ func BenchmarkEncode(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(n / len(recs)))
 		buf := make([]byte, 0, 1<<20)
+		var enc encoder // one per batch, as in Write
 		i := 0
 		for b.Loop() {
 			if i == len(recs) {
-				i, buf = 0, buf[:0]
+				i, buf, enc = 0, buf[:0], encoder{}
 			}
 			if err := recs[i].Validate(); err != nil {
 				b.Fatal(err)
 			}
-			buf = appendRecord(buf, &recs[i])
+			buf = enc.appendRecord(buf, &recs[i])
 			i++
 		}
 	})

@@ -164,6 +164,7 @@ func (s *Sink) Write(ctx context.Context, recs []sink.Record) (err error) {
 		}
 	}()
 	var errs []error // allocated on the first rejection
+	var enc encoder
 	for i := range recs {
 		if err := recs[i].Validate(); err != nil {
 			if errs == nil {
@@ -172,7 +173,7 @@ func (s *Sink) Write(ctx context.Context, recs []sink.Record) (err error) {
 			errs[i] = fmt.Errorf("jsonl: event %q: %w", recs[i].EventID, err)
 			continue
 		}
-		b = appendRecord(b, &recs[i])
+		b = enc.appendRecord(b, &recs[i])
 	}
 	if len(b) > 0 {
 		if err := s.write(ctx, b); err != nil {
