@@ -23,6 +23,13 @@
 // trade is not worth it. Use the sqlite sink for data that must survive a
 // machine crash.
 //
+// # Page cache
+//
+// Writing to a file, the sink starts the writeback of every MiB it
+// appended and then drops that MiB from the page cache (Linux), so a long
+// run keeps a few MiB of the file cached rather than all of it; see
+// dropBehind for why.
+//
 // # Duplicates
 //
 // The file is append-only, so the sink is not idempotent: an event that
@@ -75,7 +82,10 @@ type Sink struct {
 	// regular is whether file is a regular file, which can be truncated
 	// and fsynced (a FIFO or a device cannot).
 	regular bool
-	closed  bool
+	// drop trims the page cache behind the writes to a regular file; nil
+	// for standard output, FIFOs and devices.
+	drop   *dropBehind
+	closed bool
 	// broken is set when a failed write left a partial line that could
 	// not be removed: appending more would corrupt the next record, so
 	// every later Write fails with it.
@@ -114,6 +124,14 @@ func Open(cfg Config) (*Sink, error) {
 		return nil, fmt.Errorf("jsonl: stat: %w", err)
 	}
 	s.w, s.file, s.regular = f, f, fi.Mode().IsRegular()
+	if s.regular {
+		conn, err := f.SyscallConn()
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("jsonl: %w", err)
+		}
+		s.drop = newDropBehind(conn, fi.Size())
+	}
 	return s, nil
 }
 
@@ -218,6 +236,9 @@ func (s *Sink) write(ctx context.Context, b []byte) error {
 	}
 	n, err := s.w.Write(b)
 	if err == nil {
+		if s.drop != nil {
+			s.drop.wrote(n)
+		}
 		return nil
 	}
 	err = fmt.Errorf("jsonl: write batch: %w", err)
