@@ -173,6 +173,26 @@ var safe = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
+// load8 packs s[i:i+8] into a uint64, little-endian (the compiler makes
+// it one load).
+func load8(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// safe8 reports whether the 8 bytes packed in x are all safe: none is
+// below ' ', '"', '\\' or above 0x7f. (SWAR: a byte of x-0x01… borrows,
+// setting its high bit, exactly where x's byte is below 0x01… .) It lets
+// appendString skip the plain runs that make up nearly all of a record's
+// strings a word at a time.
+func safe8(x uint64) bool {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	quote := x ^ (ones * '"')
+	backslash := x ^ (ones * '\\')
+	return (x|(x-ones*' ')|(quote-ones)&^quote|(backslash-ones)&^backslash)&high == 0
+}
+
 // appendString appends s as a JSON string that decodes to s, except that
 // invalid UTF-8 decodes to U+FFFD, one per invalid byte, as encoding/json
 // does. It escapes '"', '\\' and control characters (with the short forms
@@ -182,6 +202,12 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0 // s[start:i] is pending, to be copied as is
 	for i := 0; i < len(s); {
+		for i+8 <= len(s) && safe8(load8(s, i)) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if safe[c] {

@@ -48,7 +48,9 @@ func TestAppendString(t *testing.T) {
 // string on one line, and decodes to what encoding/json's own output
 // decodes to: s itself for valid UTF-8, U+FFFD per invalid byte otherwise.
 func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"", "a", `"\`, "\x00\x1f\x7f", "\u2028\u2029", "\xff\xfe", "é😀", "\xed\xa0\x80", "<>&"} {
+	for _, s := range []string{"", "a", `"\`, "\x00\x1f\x7f", "\u2028\u2029", "\xff\xfe", "é😀", "\xed\xa0\x80", "<>&",
+		// Longer than a word, with the byte to escape at word offsets.
+		"abcdefgh\"ijklmnop", "0123456789abcdef\x00", "abcdefg\\", "12345678é12345678\x1f", "store/channel/1/order/created"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
