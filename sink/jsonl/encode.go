@@ -182,10 +182,12 @@ func load8(s string, i int) uint64 {
 }
 
 // safe8 reports whether the 8 bytes packed in x are all safe: none is
-// below ' ', '"', '\\' or above 0x7f. (SWAR: a byte of x-0x01… borrows,
-// setting its high bit, exactly where x's byte is below 0x01… .) It lets
-// appendString skip the plain runs that make up nearly all of a record's
-// strings a word at a time.
+// below ' ', '"', '\\' or above 0x7f. It lets appendString skip the plain
+// runs that make up nearly all of a record's strings a word at a time.
+// (SWAR: subtracting from every byte at once sets a byte's high bit where
+// it was below the subtrahend.) A borrow out of a flagged byte can flag
+// its neighbour too, so a word may be sent through the byte loop for
+// nothing, but an unsafe byte is never let through.
 func safe8(x uint64) bool {
 	const ones, high = 0x0101010101010101, 0x8080808080808080
 	quote := x ^ (ones * '"')
