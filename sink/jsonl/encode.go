@@ -184,8 +184,9 @@ func load8(s string, i int) uint64 {
 // safe8 reports whether the 8 bytes packed in x are all safe: none is
 // below ' ', '"', '\\' or above 0x7f. It lets appendString skip the plain
 // runs that make up nearly all of a record's strings a word at a time.
-// (SWAR: subtracting from every byte at once sets a byte's high bit where
-// it was below the subtrahend.) A borrow out of a flagged byte can flag
+// (SWAR, the check bigcommerce's scanner makes as plain8: subtracting
+// from every byte at once sets a byte's high bit where it was below the
+// subtrahend.) A borrow out of a flagged byte can flag
 // its neighbour too, so a word may be sent through the byte loop for
 // nothing, but an unsafe byte is never let through.
 func safe8(x uint64) bool {
