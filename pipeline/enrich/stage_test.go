@@ -208,6 +208,14 @@ func TestCoalescesConcurrentEvents(t *testing.T) {
 	for i := range evs {
 		evs[i] = order
 	}
+	// Only events that arrive while the fetch is in flight can share it.
+	// Over loopback a fetch takes about a millisecond, and under -race on
+	// a busy machine a goroutine can start later than that (2 of 15 runs
+	// made a second chain); the latency keeps the fetch in flight until
+	// all 200 have arrived.
+	if err := h.sim.SetFaults(hash, bctest.Faults{Latency: 200 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
 	h.sim.ResetStats(hash)
 	recs, errs := h.enrichAll(evs)
 	for i := range evs {
