@@ -2,14 +2,10 @@ package pipeline
 
 import (
 	"context"
-	"encoding/binary"
+	"iter"
 	"sync"
 	"time"
 )
-
-// dedupeShards spreads keys over independent locks; callbacks for
-// thousands of outstanding messages hit the deduper concurrently.
-const dedupeShards = 64
 
 // deduper remembers which events were written, so that a re-sent or
 // redelivered event is acked without being written again.
@@ -26,30 +22,40 @@ const dedupeShards = 64
 // Memory is bounded by maxEntries (oldest keys evicted first) and by ttl.
 // The store is per process: a duplicate that lands on another replica is
 // written twice, which the `event_id` column lets queries collapse.
+//
+// One mutex guards it all. Its users are few and take it briefly: the CPU
+// goroutine claims keys, and the batch writers settle a batch's claims
+// under one acquisition.
 type deduper struct {
-	shards     [dedupeShards]dedupeShard
+	mu sync.Mutex
+	// keys holds every written key (state: its expiry, Unix nanoseconds)
+	// and every claimed one (state claimed or waitedOn). It holds no
+	// pointers, so the garbage collector never scans it.
+	keys keyTable
+	// waiters holds, for a claimed key that a second delivery waits on,
+	// the channel closed when the claim is settled. It is made only then,
+	// so the common case allocates nothing.
+	waiters map[eventKey]chan struct{}
+	// fifo holds written keys in commit order. The TTL is the same for
+	// every key, so this is also expiry order: eviction pops from the
+	// front.
+	fifo []fifoEntry
+	head int
+	// touched keeps touch's result, so that its reads are not dead code;
+	// claimKeys is settleAll's buffer for the keys it touches.
+	touched   int64
+	claimKeys []eventKey
+
 	ttl        time.Duration
-	maxEntries int // per shard
+	maxEntries int
 	now        func() time.Time
 }
 
-type dedupeShard struct {
-	mu sync.Mutex
-	// seen maps a written key to its expiry (Unix nanoseconds). It is the
-	// worker's largest structure (DEDUPE_MAX_ENTRIES keys), so it holds no
-	// pointers: the garbage collector never scans it. Scanning it on
-	// every cycle cost the worker about a microsecond per message.
-	seen map[eventKey]int64
-	// inflight holds the keys being processed (at most the outstanding
-	// messages). Its channel is made only when a second delivery waits,
-	// so the common case allocates nothing, and is closed when the first
-	// delivery is settled.
-	inflight map[eventKey]chan struct{}
-	// fifo holds seen keys in commit order. The TTL is the same for every
-	// key, so this is also expiry order: eviction pops from the front.
-	fifo []fifoEntry
-	head int
-}
+// Key states in keyTable besides an expiry (which is positive).
+const (
+	claimed  int64 = -1 // in flight, nobody waiting
+	waitedOn int64 = -2 // in flight, with a channel in waiters
+)
 
 type fifoEntry struct {
 	key    eventKey
@@ -67,16 +73,13 @@ const (
 )
 
 func newDeduper(ttl time.Duration, maxEntries int) *deduper {
-	d := &deduper{ttl: ttl, maxEntries: max(1, maxEntries/dedupeShards), now: time.Now}
-	for i := range d.shards {
-		d.shards[i].seen = make(map[eventKey]int64)
-		d.shards[i].inflight = make(map[eventKey]chan struct{})
+	return &deduper{
+		keys:       newKeyTable(maxEntries),
+		waiters:    make(map[eventKey]chan struct{}),
+		ttl:        ttl,
+		maxEntries: max(1, maxEntries),
+		now:        time.Now,
 	}
-	return d
-}
-
-func (d *deduper) shard(k eventKey) *dedupeShard {
-	return &d.shards[binary.LittleEndian.Uint32(k[:4])%dedupeShards]
 }
 
 // reserve claims k. If another delivery of k is in flight it waits for
@@ -98,95 +101,133 @@ func (d *deduper) reserve(ctx context.Context, k eventKey) (reservation, error) 
 	}
 }
 
+// touch brings the table slots of keys into the CPU cache, taking their
+// misses together; calling it for a batch of keys before claiming or
+// settling them one by one saves waiting out one miss per key.
+func (d *deduper) touch(keys []eventKey) {
+	d.mu.Lock()
+	d.touched += d.keys.touch(keys)
+	d.mu.Unlock()
+}
+
 // tryReserve is reserve without waiting: when another delivery of k is in
 // flight it returns a channel that is closed when that delivery is
 // settled, and the caller calls again after it. A key is owned by one
 // delivery at a time, so commit and release need only the key.
 func (d *deduper) tryReserve(k eventKey) (reservation, <-chan struct{}) {
-	s := d.shard(k)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if exp, ok := s.seen[k]; ok && exp > d.now().UnixNano() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch state := d.keys.get(k); {
+	case state > d.now().UnixNano():
 		return duplicate, nil
+	case state == claimed:
+		done := make(chan struct{})
+		d.waiters[k] = done
+		d.keys.set(k, waitedOn)
+		return 0, done
+	case state == waitedOn:
+		return 0, d.waiters[k]
 	}
-	// New, or written so long ago that it expired (its stale seen and
-	// fifo records are replaced or skipped; see commit and evict).
-	done, busy := s.inflight[k]
-	if !busy {
-		s.inflight[k] = nil
-		return reserved, nil
-	}
-	if done == nil {
-		done = make(chan struct{})
-		s.inflight[k] = done
-	}
-	return 0, done
+	// New, or written so long ago that it expired (its fifo record no
+	// longer matches and is skipped; see evict).
+	d.keys.set(k, claimed)
+	return reserved, nil
 }
 
 // commit marks k, reserved by the caller, as written at at (a time from
 // d.now; a batch's writer reads it once for all of the batch's keys) and
 // wakes deliveries waiting on it.
 func (d *deduper) commit(k eventKey, at time.Time) {
-	s := d.shard(k)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := at.UnixNano()
-	exp := now + int64(d.ttl)
-	s.seen[k] = exp
-	s.fifo = append(s.fifo, fifoEntry{key: k, expiry: exp})
-	s.evict(now, d.maxEntries)
-	s.settle(k)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.commitLocked(k, at.UnixNano())
 }
 
 // release forgets the caller's claim on k after a failed write.
 func (d *deduper) release(k eventKey) {
-	s := d.shard(k)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.settle(k)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.releaseLocked(k)
 }
 
-// settle ends k's claim and wakes the deliveries waiting on it. Callers
-// hold s.mu.
-func (s *dedupeShard) settle(k eventKey) {
-	if done := s.inflight[k]; done != nil {
-		close(done)
+// settleAll commits (written) or releases (not written) each claim of a
+// batch under one lock acquisition, after touching all of their slots.
+// It returns how many it committed.
+func (d *deduper) settleAll(claims iter.Seq2[eventKey, bool], at time.Time) (committed int) {
+	now := at.UnixNano()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.claimKeys = d.claimKeys[:0]
+	for k := range claims {
+		d.claimKeys = append(d.claimKeys, k)
 	}
-	delete(s.inflight, k)
+	d.touched += d.keys.touch(d.claimKeys)
+	for k, written := range claims {
+		if written {
+			d.commitLocked(k, now)
+			committed++
+		} else {
+			d.releaseLocked(k)
+		}
+	}
+	return committed
+}
+
+func (d *deduper) commitLocked(k eventKey, now int64) {
+	d.wake(k)
+	exp := now + int64(d.ttl)
+	d.keys.set(k, exp)
+	d.fifo = append(d.fifo, fifoEntry{key: k, expiry: exp})
+	d.evict(now)
+}
+
+func (d *deduper) releaseLocked(k eventKey) {
+	d.wake(k)
+	d.keys.remove(k)
+}
+
+// wake closes the channel of deliveries waiting on k's claim, if any.
+// Callers hold d.mu.
+func (d *deduper) wake(k eventKey) {
+	if done, ok := d.waiters[k]; ok {
+		close(done)
+		delete(d.waiters, k)
+	}
 }
 
 // evict drops expired keys and, past the size bound, the oldest ones.
-// Callers hold s.mu.
-func (s *dedupeShard) evict(now int64, maxEntries int) {
-	for s.head < len(s.fifo) {
-		e := s.fifo[s.head]
-		if e.expiry > now && len(s.fifo)-s.head <= maxEntries {
+// Callers hold d.mu.
+func (d *deduper) evict(now int64) {
+	for d.head < len(d.fifo) {
+		e := d.fifo[d.head]
+		if e.expiry > now && len(d.fifo)-d.head <= d.maxEntries {
 			break
 		}
-		// Delete only if the map still holds this record: the key may
-		// have expired and been written again since.
-		if cur, ok := s.seen[e.key]; ok && cur == e.expiry {
-			delete(s.seen, e.key)
+		// Delete only if the table still holds this record: the key may
+		// have expired and been claimed or written again since.
+		if d.keys.get(e.key) == e.expiry {
+			d.keys.remove(e.key)
 		}
-		s.head++
+		d.head++
 	}
 	// Compact once the dead prefix is at least half the slice, so the
 	// copy is amortised O(1) per entry.
-	if s.head > 1024 && s.head*2 >= len(s.fifo) {
-		n := copy(s.fifo, s.fifo[s.head:])
-		s.fifo = s.fifo[:n]
-		s.head = 0
+	if d.head > 1024 && d.head*2 >= len(d.fifo) {
+		n := copy(d.fifo, d.fifo[d.head:])
+		d.fifo = d.fifo[:n]
+		d.head = 0
 	}
 }
 
-// size returns the number of remembered keys (for tests and metrics).
+// size returns the number of remembered written keys (for tests).
 func (d *deduper) size() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	n := 0
-	for i := range d.shards {
-		s := &d.shards[i]
-		s.mu.Lock()
-		n += len(s.seen)
-		s.mu.Unlock()
+	for _, s := range d.keys.slots {
+		if s.state > 0 {
+			n++
+		}
 	}
 	return n
 }

@@ -122,7 +122,7 @@ func TestDeduperTTL(t *testing.T) {
 
 func TestDeduperBoundedMemory(t *testing.T) {
 	t.Parallel()
-	const maxEntries = 64 * 100
+	const maxEntries = 6400
 	d := newDeduper(time.Hour, maxEntries)
 	var wg sync.WaitGroup
 	for w := range 4 {
@@ -142,10 +142,11 @@ func TestDeduperBoundedMemory(t *testing.T) {
 	if n := d.size(); n > maxEntries {
 		t.Fatalf("size = %d, want <= %d", n, maxEntries)
 	}
-	for i := range d.shards {
-		if l := len(d.shards[i].fifo); l > 2*(maxEntries/dedupeShards)+1100 {
-			t.Fatalf("shard %d fifo len %d: compaction is not bounding it", i, l)
-		}
+	if l := len(d.fifo); l > 2*maxEntries+1100 {
+		t.Fatalf("fifo len %d: compaction is not bounding it", l)
+	}
+	if l := len(d.keys.slots); l > 4*maxEntries {
+		t.Fatalf("table of %d slots for at most %d keys: it does not stay bounded", l, maxEntries)
 	}
 	// The oldest keys were evicted; the newest is remembered.
 	if res, _ := d.reserve(t.Context(), keyN(0)); res != reserved {

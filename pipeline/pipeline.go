@@ -395,6 +395,7 @@ type cpuJob struct {
 	m       *pubsub.Message
 	now     time.Time         // when the CPU goroutine took the job: received_at
 	ev      bigcommerce.Event // the decoded event, once decoded is set
+	key     eventKey          // the event's dedupe key, once decoded is set
 	decoded bool
 	rec     sink.Record // the event's record
 	r       prepared
@@ -434,6 +435,7 @@ type prepared struct {
 // message.
 func (p *Pipeline) runCPU() {
 	var spare []*cpuJob
+	var keys []eventKey // the decoded jobs' keys, for dedupe.touch
 	for {
 		jobs := p.cpu.take(spare)
 		if jobs == nil {
@@ -443,10 +445,22 @@ func (p *Pipeline) runCPU() {
 		// arrived within the same burst, microseconds apart.
 		now := time.Now()
 		p.lastActivity.Store(now.UnixNano())
+		// In passes, so that each pass's code stays hot across the jobs
+		// and the dedupe table's cache misses overlap (see touch).
 		for _, j := range jobs {
 			if !j.decoded {
 				j.now = now
+				p.decodeJob(j)
 			}
+		}
+		keys = keys[:0]
+		for _, j := range jobs {
+			if j.decoded {
+				keys = append(keys, j.key)
+			}
+		}
+		p.dedupe.touch(keys)
+		for _, j := range jobs {
 			if !p.prepare(j) {
 				j.done <- struct{}{}
 			}
@@ -457,39 +471,45 @@ func (p *Pipeline) runCPU() {
 	}
 }
 
-// prepare decodes, dedupes, enriches and batches one message, writing the
-// result to j.r. It reports whether the record joined a batch: j then
-// belongs to its callback again and must not be touched. It does not wait
-// for anything but backpressure (a full batch with every writer busy),
-// and never acks or nacks (settle does). A job comes back after waiting
-// for a concurrent delivery of its event; it is then decoded (and
-// counted) already, and only the dedupe claim is tried again.
+// decodeJob decodes j's message, counts it, and derives its dedupe key.
+// On success it sets j.decoded; otherwise j.r.o holds the outcome.
+func (p *Pipeline) decodeJob(j *cpuJob) {
+	ctx := j.ctx
+	p.metrics.receivedOne(ctx, j.now)
+	ev, err := p.decode(ctx, j.m.Data)
+	if err != nil {
+		j.r.o = classify(err)
+		return
+	}
+	j.ev = ev
+	j.decoded = true
+	j.key = keyOf(&j.ev)
+	if p.tracing {
+		annotateEvent(ctx, &j.ev)
+	}
+	if !ev.Spec.Known {
+		p.metrics.unknownScope(ctx)
+		p.noteUnknownScope(ctx, ev.Scope)
+	}
+	if !ev.CreatedAt.IsZero() {
+		p.metrics.lag(ctx, j.now.Sub(ev.CreatedAt))
+	}
+}
+
+// prepare dedupes, enriches and batches one decoded message (an
+// undecodable one already has its outcome), writing the result to j.r.
+// It reports whether the record joined a batch: j then belongs to its
+// callback again and must not be touched. It does not wait for anything
+// but backpressure (a full batch with every writer busy), and never acks
+// or nacks (settle does). A job comes back after waiting for a concurrent
+// delivery of its event; only the dedupe claim is tried again.
 func (p *Pipeline) prepare(j *cpuJob) (batched bool) {
+	if !j.decoded {
+		return false
+	}
 	ctx := j.ctx
 	r := &j.r
-	if !j.decoded {
-		p.metrics.receivedOne(ctx, j.now)
-		var err error
-		j.ev, err = p.decode(ctx, j.m.Data)
-		if err != nil {
-			r.o = classify(err)
-			return false
-		}
-		j.decoded = true
-		ev := &j.ev
-		if p.tracing {
-			annotateEvent(ctx, ev)
-		}
-		if !ev.Spec.Known {
-			p.metrics.unknownScope(ctx)
-			p.noteUnknownScope(ctx, ev.Scope)
-		}
-		if !ev.CreatedAt.IsZero() {
-			p.metrics.lag(ctx, j.now.Sub(ev.CreatedAt))
-		}
-	}
-
-	key := keyOf(&j.ev)
+	key := j.key
 	res, wait := p.reserve(ctx, key)
 	if wait != nil {
 		r.wait = wait
@@ -691,19 +711,18 @@ func (p *Pipeline) writeBatch(ctx context.Context, b *batch) {
 // their callbacks are woken: a written record's key is committed (a later
 // delivery of the event is a duplicate), a failed one's released (its
 // redelivery is processed again). Doing it here, once per batch, keeps
-// the clock read and the shard updates off the callbacks, whose state
-// has gone cold while they waited.
+// the clock read and the table updates off the callbacks, whose state
+// has gone cold while they waited, and lets the deduper take the batch's
+// cache misses together.
 func (p *Pipeline) settleClaims(b *batch, writtenAt time.Time) {
 	seenAt := p.dedupe.now() // the deduper's clock decides expiry
-	written := 0
-	for _, s := range b.slots {
-		if sink.RecordErr(b.err, s.idx) == nil {
-			p.dedupe.commit(s.key, seenAt)
-			written++
-		} else {
-			p.dedupe.release(s.key)
+	written := p.dedupe.settleAll(func(yield func(eventKey, bool) bool) {
+		for _, s := range b.slots {
+			if !yield(s.key, sink.RecordErr(b.err, s.idx) == nil) {
+				return
+			}
 		}
-	}
+	}, seenAt)
 	p.metrics.wrote(written, writtenAt)
 }
 
