@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"iter"
+	"math"
 	"sync"
 	"time"
 )
@@ -19,7 +20,10 @@ import (
 //   - release forgets the claim when the write failed, so the redelivery
 //     is processed again.
 //
-// Memory is bounded by maxEntries (oldest keys evicted first) and by ttl.
+// Memory is bounded by maxEntries (oldest keys evicted first) and by ttl;
+// the key table is sized for maxEntries at startup and grows past that
+// only if claimed keys (at most the outstanding messages) fill it over
+// half.
 // The store is per process: a duplicate that lands on another replica is
 // written twice, which the `event_id` column lets queries collapse.
 //
@@ -173,14 +177,21 @@ func (d *deduper) settleAll(claims iter.Seq2[eventKey, bool], at time.Time) (com
 	return committed
 }
 
+// commitLocked is commit with d.mu held and the time in Unix nanoseconds.
 func (d *deduper) commitLocked(k eventKey, now int64) {
 	d.wake(k)
 	exp := now + int64(d.ttl)
+	if exp <= 0 {
+		// A TTL of centuries overflowed: remember the key "forever"
+		// rather than store a state that reads as claimed or empty.
+		exp = math.MaxInt64
+	}
 	d.keys.set(k, exp)
 	d.fifo = append(d.fifo, fifoEntry{key: k, expiry: exp})
 	d.evict(now)
 }
 
+// releaseLocked is release with d.mu held.
 func (d *deduper) releaseLocked(k eventKey) {
 	d.wake(k)
 	d.keys.remove(k)

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -176,4 +177,15 @@ func BenchmarkDedupe(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A TTL so long that the expiry overflows still means "remembered".
+func TestDeduperHugeTTL(t *testing.T) {
+	t.Parallel()
+	d := newDeduper(time.Duration(math.MaxInt64), 10)
+	d.reserve(t.Context(), keyN(1))
+	d.commit(keyN(1), d.now())
+	if res, _ := d.reserve(t.Context(), keyN(1)); res != duplicate {
+		t.Fatalf("reserve after commit with a huge TTL = %v, want duplicate", res)
+	}
 }
