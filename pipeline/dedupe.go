@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"context"
 	"iter"
 	"math"
 	"sync"
@@ -12,7 +11,7 @@ import (
 // redelivered event is acked without being written again.
 //
 // Its rules keep at-least-once intact:
-//   - reserve claims a key before the event is processed; a second
+//   - tryReserve claims a key before the event is processed; a second
 //     delivery of a claimed key waits for the first (concurrent duplicates
 //     collapse instead of both being written);
 //   - commit marks the key seen, and is called only after the sink
@@ -23,8 +22,7 @@ import (
 // Memory is bounded by maxEntries (oldest keys evicted first) and by ttl;
 // the key table is sized for maxEntries at startup and grows past that
 // only if claimed keys (at most the outstanding messages) fill it over
-// half.
-// The store is per process: a duplicate that lands on another replica is
+// half. The store is per process: a duplicate that lands on another replica is
 // written twice, which the `event_id` column lets queries collapse.
 //
 // One mutex guards it all. Its users are few and take it briefly: the CPU
@@ -66,7 +64,7 @@ type fifoEntry struct {
 	expiry int64
 }
 
-// reservation is the outcome of reserve.
+// reservation is the outcome of tryReserve.
 type reservation int
 
 const (
@@ -86,25 +84,6 @@ func newDeduper(ttl time.Duration, maxEntries int) *deduper {
 	}
 }
 
-// reserve claims k. If another delivery of k is in flight it waits for
-// that one to finish: written → duplicate; failed → the caller claims the
-// key and tries itself. A ctx error means the caller must give up (nack).
-func (d *deduper) reserve(ctx context.Context, k eventKey) (reservation, error) {
-	for {
-		res, wait := d.tryReserve(k)
-		if wait == nil {
-			return res, nil
-		}
-		select {
-		case <-wait:
-			// Loop: the other delivery was written (duplicate) or failed
-			// (claim the key ourselves).
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		}
-	}
-}
-
 // touch brings the table slots of keys into the CPU cache, taking their
 // misses together; calling it for a batch of keys before claiming or
 // settling them one by one saves waiting out one miss per key.
@@ -114,9 +93,11 @@ func (d *deduper) touch(keys []eventKey) {
 	d.mu.Unlock()
 }
 
-// tryReserve is reserve without waiting: when another delivery of k is in
-// flight it returns a channel that is closed when that delivery is
-// settled, and the caller calls again after it. A key is owned by one
+// tryReserve claims k, or reports why not: the event was written
+// (duplicate), or another delivery of k is in flight, and then it returns
+// a channel that is closed when that delivery is settled; the caller
+// calls again after it (written → duplicate; failed → the caller claims
+// the key and tries itself). A key is owned by one
 // delivery at a time, so commit and release need only the key.
 func (d *deduper) tryReserve(k eventKey) (reservation, <-chan struct{}) {
 	d.mu.Lock()

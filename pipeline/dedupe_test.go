@@ -10,6 +10,25 @@ import (
 	"time"
 )
 
+// reserve is tryReserve that waits out a concurrent delivery of k, for
+// tests; the pipeline waits on the callback goroutine instead (see
+// processSlow). A ctx error means the caller must give up.
+func (d *deduper) reserve(ctx context.Context, k eventKey) (reservation, error) {
+	for {
+		res, wait := d.tryReserve(k)
+		if wait == nil {
+			return res, nil
+		}
+		select {
+		case <-wait:
+			// Loop: the other delivery was written (duplicate) or failed
+			// (claim the key ourselves).
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+}
+
 func keyN(n int) eventKey {
 	var k eventKey
 	k[0], k[1], k[2], k[3] = byte(n), byte(n>>8), byte(n>>16), byte(n>>24)
