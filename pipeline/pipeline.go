@@ -547,7 +547,15 @@ func (p *Pipeline) enrichSlow(j *cpuJob) bool {
 		r.o = classify(err)
 		return false
 	}
-	return p.add(j)
+	if !p.add(j) {
+		return false
+	}
+	// The CPU goroutine offers the partial batch to an idle writer after
+	// each take; a record added here, after the fetch, comes later, and
+	// without this a quiet store's enriched events would each wait
+	// BATCH_MAX_DELAY.
+	p.batcher.flushIfIdle()
+	return true
 }
 
 // add puts j's record in a batch whose writer will signal j.done, and

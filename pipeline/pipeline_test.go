@@ -481,3 +481,49 @@ func TestPipelineConcurrentDuplicatesCollapse(t *testing.T) {
 		t.Fatalf("rows = %d, want 1", n)
 	}
 }
+
+// slowEnricher leaves every event to its blocking step, which takes a
+// while, as a store API call does.
+type slowEnricher struct{ delay time.Duration }
+
+func (slowEnricher) Prepare(*bigcommerce.Event, *sink.Record) (bool, error) { return false, nil }
+
+func (e slowEnricher) Enrich(ctx context.Context, _ *bigcommerce.Event, rec *sink.Record) error {
+	select {
+	case <-time.After(e.delay):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	rec.Enrichment = sink.EnrichmentSkipped
+	return nil
+}
+
+// An enriched record joins its batch from the callback goroutine, after
+// the CPU goroutine's last look at the batcher. With the writers idle it
+// must be written at once, not after BATCH_MAX_DELAY (an hour here): a
+// quiet store's events would otherwise each wait the full delay.
+func TestPipelineWritesEnrichedRecordsWithoutWaitingForTheDelay(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.cfg.BatchMaxDelay = time.Hour
+	p, err := pipeline.New(f.cfg, pipeline.Deps{
+		Client: f.client, Sink: f.sink, WorkerVersion: "test",
+		Enricher: slowEnricher{delay: 20 * time.Millisecond},
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	f.publish(t, event("abc123", "store/order/updated", 1, hashOf(1), 1_700_000_000))
+	waitFor(t, "the enriched event to be written", 10*time.Second, func() bool {
+		return p.Stats().Written == 1
+	})
+	if n := countRows(t, f.dbPath, ""); n != 1 {
+		t.Fatalf("%d rows, want 1", n)
+	}
+}
