@@ -61,6 +61,9 @@ type batcher struct {
 	mu      sync.Mutex
 	current *batch
 	closed  bool
+	// draining is set once receiving stops: from then on no batch waits
+	// for rows or for maxDelay (see drain).
+	draining bool
 
 	ready chan *batch // full batches waiting for a writer
 	// sending counts goroutines between detaching a batch and handing it
@@ -98,12 +101,15 @@ func (bt *batcher) start(ctx context.Context, n int) {
 	for range n {
 		bt.wg.Go(func() {
 			for b := range bt.ready {
-				bt.write(ctx, b)
-				close(b.done)
-				for _, s := range b.slots {
-					s.done <- struct{}{}
+				for b != nil {
+					bt.write(ctx, b)
+					close(b.done)
+					for _, s := range b.slots {
+						s.done <- struct{}{}
+					}
+					bt.recycle(b)
+					b = bt.takeIfDraining()
 				}
-				bt.recycle(b)
 			}
 		})
 	}
@@ -157,9 +163,12 @@ func (bt *batcher) addTo(rec *sink.Record, link trace.SpanContext, s *slot) (*ba
 	if full {
 		bt.detachLocked(b)
 	}
+	draining := bt.draining
 	bt.mu.Unlock()
 	if full {
 		bt.send(b)
+	} else if draining {
+		bt.flushIfIdle()
 	}
 	return b, idx, nil
 }
@@ -229,6 +238,35 @@ func (bt *batcher) detachLocked(b *batch) {
 func (bt *batcher) send(b *batch) {
 	bt.ready <- b
 	bt.sending.Done()
+}
+
+// drain stops the batcher waiting for batches to fill; Run calls it when
+// receiving stops. The records still to come belong to messages in
+// flight, whose callbacks wait for them to be written before Receive can
+// return, and the drain budget (DRAIN_TIMEOUT) may be shorter than
+// BATCH_MAX_DELAY. From now on a partial batch goes to a writer as soon
+// as one is idle: at once if one is (here, or when a record is added),
+// or when a writer finishes its batch (takeIfDraining).
+func (bt *batcher) drain() {
+	bt.mu.Lock()
+	bt.draining = true
+	bt.mu.Unlock()
+	bt.flushIfIdle()
+}
+
+// takeIfDraining detaches the partial batch for the calling writer, which
+// has just finished one, if the batcher is draining. After close the
+// partial batch is close's to send.
+func (bt *batcher) takeIfDraining() *batch {
+	bt.mu.Lock()
+	defer bt.mu.Unlock()
+	b := bt.current
+	if !bt.draining || bt.closed || b == nil {
+		return nil
+	}
+	bt.current = nil
+	b.timer.Stop()
+	return b
 }
 
 // flushIfCurrent sends b if it is still the batch being filled: its

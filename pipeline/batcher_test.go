@@ -352,3 +352,46 @@ func TestBatcherFlushIfIdle(t *testing.T) {
 		bt.close(t.Context())
 	})
 }
+
+// Once draining, no partial batch waits for BATCH_MAX_DELAY: a writer
+// that finishes takes it, and a record added while a writer is idle goes
+// at once. (In a synctest bubble the hour-long delay would pass in fake
+// time; the clock shows whether it did.)
+func TestBatcherDrainWritesPartialBatchesWithoutDelay(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		w := &recordingWriter{gate: make(chan struct{})}
+		bt := newBatcher(100, 1<<20, time.Hour, w.write)
+		bt.start(t.Context(), 1)
+		synctest.Wait()
+
+		start := time.Now()
+		first, _, _ := bt.add(rec("a", 10), trace.SpanContext{})
+		bt.flushIfIdle()
+		synctest.Wait() // the writer holds "a" at the gate
+		second, _, _ := bt.add(rec("b", 10), trace.SpanContext{})
+		bt.drain() // the writer is busy: "b" stays for now
+		if bt.current != second {
+			t.Fatal("drain sent the partial batch while the writer was busy")
+		}
+		w.gate <- struct{}{} // "a" written; the writer takes "b" itself
+		<-first.done
+		w.gate <- struct{}{}
+		<-second.done
+		synctest.Wait() // the writer is idle again
+		third, _, _ := bt.add(rec("c", 10), trace.SpanContext{})
+		synctest.Wait()
+		if bt.current != nil {
+			t.Fatal("while draining, a record added with the writer idle was kept")
+		}
+		w.gate <- struct{}{}
+		<-third.done
+		if waited := time.Since(start); waited >= time.Hour {
+			t.Fatalf("the batches waited %v: BATCH_MAX_DELAY still applied while draining", waited)
+		}
+		if got := w.sizes(); !slices.Equal(got, []int{1, 1, 1}) {
+			t.Fatalf("batch sizes = %v, want [1 1 1]", got)
+		}
+		bt.close(t.Context())
+	})
+}

@@ -219,6 +219,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	stopWatch := context.AfterFunc(recvCtx, func() {
 		drainDeadline.Store(time.Now().Add(p.cfg.DrainTimeout).UnixNano())
 		time.AfterFunc(p.cfg.DrainTimeout, hardStop)
+		p.batcher.drain()
 	})
 	defer stopWatch()
 
