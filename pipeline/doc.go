@@ -17,7 +17,9 @@
 //  4. batch and write: the record joins a batch; the batch is written when
 //     it reaches BATCH_MAX_ROWS or BATCH_MAX_BYTES, when a sink writer is
 //     idle and no more messages are queued, or BATCH_MAX_DELAY after its
-//     first record. The callback waits for the batch's result.
+//     first record (not at all once receiving stopped: then a partial
+//     batch goes to the first idle writer). The callback waits for the
+//     batch's result.
 //  5. settle: the one function that acks, nacks or dead-letters.
 //
 // # Delivery guarantees
