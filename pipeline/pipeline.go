@@ -477,16 +477,17 @@ func (p *Pipeline) runCPU() {
 func (p *Pipeline) decodeJob(j *cpuJob) {
 	ctx := j.ctx
 	p.metrics.receivedOne(ctx, j.now)
-	ev, err := p.decode(ctx, j.m.Data)
+	var err error
+	j.ev, err = p.decode(ctx, j.m.Data)
 	if err != nil {
 		j.r.o = classify(err)
 		return
 	}
-	j.ev = ev
 	j.decoded = true
-	j.key = keyOf(&j.ev)
+	ev := &j.ev
+	j.key = keyOf(ev)
 	if p.tracing {
-		annotateEvent(ctx, &j.ev)
+		annotateEvent(ctx, ev)
 	}
 	if !ev.Spec.Known {
 		p.metrics.unknownScope(ctx)
