@@ -72,7 +72,7 @@ func (t *keyTable) home(k eventKey) uint64 {
 }
 
 // find returns k's slot index and whether k is there; when it is not, the
-// index is the empty slot where insert puts it.
+// index is the empty slot where set would put it.
 func (t *keyTable) find(k eventKey) (uint64, bool) {
 	i := t.home(k)
 	for {
