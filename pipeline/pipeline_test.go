@@ -41,6 +41,8 @@ type fixture struct {
 	dbPath string
 	sink   sink.Sink
 	cfg    pipeline.Config
+	// enricher, when set, is the pipeline's Enricher (default PassThrough).
+	enricher pipeline.Enricher
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -97,7 +99,7 @@ func (f *fixture) publish(t *testing.T, msgs ...[]byte) {
 func (f *fixture) run(t *testing.T, s sink.Sink) (*pipeline.Pipeline, func() error) {
 	t.Helper()
 	p, err := pipeline.New(f.cfg, pipeline.Deps{
-		Client: f.client, Sink: s, WorkerVersion: "test",
+		Client: f.client, Sink: s, WorkerVersion: "test", Enricher: f.enricher,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
@@ -506,18 +508,8 @@ func TestPipelineWritesEnrichedRecordsWithoutWaitingForTheDelay(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.cfg.BatchMaxDelay = time.Hour
-	p, err := pipeline.New(f.cfg, pipeline.Deps{
-		Client: f.client, Sink: f.sink, WorkerVersion: "test",
-		Enricher: slowEnricher{delay: 20 * time.Millisecond},
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	f.enricher = slowEnricher{delay: 20 * time.Millisecond}
+	p, _ := f.run(t, f.sink)
 
 	f.publish(t, event("abc123", "store/order/updated", 1, hashOf(1), 1_700_000_000))
 	waitFor(t, "the enriched event to be written", 10*time.Second, func() bool {
